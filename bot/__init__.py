@@ -1,0 +1,1 @@
+"""ticketbot: the conversation core, the ticket domain, the aiohttp application and the admin CLI."""

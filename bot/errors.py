@@ -1,0 +1,37 @@
+"""Domain errors: each carries a short message fit to show a user as it is."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class TicketbotError(Exception):
+    """Base of every error the user is told about. `str(error)` is the message for the user."""
+
+    status = 400
+
+
+class Invalid(TicketbotError):
+    """The input is not acceptable (unknown priority, empty title, ...)."""
+
+
+class NotFound(TicketbotError):
+    """The ticket, board, member or key does not exist."""
+
+    status = 404
+
+
+class Forbidden(TicketbotError):
+    """The actor may not do this; the message says why."""
+
+    status = 403
+
+
+class Conflict(TicketbotError):
+    """The ticket changed since the version the caller saw; `current` is the ticket as it is now."""
+
+    status = 409
+
+    def __init__(self, message: str, current: Any = None) -> None:
+        super().__init__(message)
+        self.current = current

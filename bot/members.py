@@ -1,0 +1,194 @@
+"""Members and their platform identities: adding, linking by email, looking up by identity, email or name."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
+
+from bot.errors import Conflict, Invalid, NotFound
+from bot.principal import Principal
+from bot.seam import Actor
+from storage.db import Database
+from storage.models import Identity, Member
+
+PLATFORMS = ("teams", "slack", "webex", "console")
+
+
+def _email(email: str | None) -> str | None:
+    if email is None or not email.strip():
+        return None
+    email = email.strip().lower()
+    local, _, domain = email.partition("@")
+    if not local or "." not in domain or " " in email:
+        raise Invalid(f"'{email}' is not an email address.")
+    return email
+
+
+class MemberService:
+    """Reads and changes members and identities."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def add(
+        self, name: str, email: str | None = None, *, is_admin: bool = False, preferred_platform: str | None = None
+    ) -> Member:
+        """Add a member. The email, when given, is unique."""
+        name = " ".join(name.split())
+        if not name:
+            raise Invalid("A member needs a name.")
+        if preferred_platform is not None and preferred_platform not in PLATFORMS:
+            raise Invalid(f"'{preferred_platform}' is not a platform. Use one of: {', '.join(PLATFORMS)}.")
+        member = Member(name=name, email=_email(email), is_admin=is_admin, preferred_platform=preferred_platform)
+        try:
+            async with self.db.transaction() as session:
+                session.add(member)
+                await session.flush()
+                if member.email:
+                    await self._adopt_identities(session, member)
+        except IntegrityError as exc:
+            raise Conflict(f"A member with the email {member.email} exists already.") from exc
+        return member
+
+    @staticmethod
+    async def _adopt_identities(session, member: Member) -> None:
+        """Link the unlinked identities that carry the new member's email (one per platform)."""
+        orphans = await session.scalars(
+            select(Identity).where(Identity.member_id.is_(None), func.lower(Identity.email) == member.email)
+        )
+        taken: set[str] = set()
+        for identity in orphans.all():
+            if identity.platform not in taken:
+                identity.member_id = member.id
+                taken.add(identity.platform)
+
+    async def list(self) -> Sequence[Member]:
+        """Every member, by name, with identities."""
+        async with self.db.sessions() as session:
+            members = (await session.scalars(select(Member).order_by(Member.name))).all()
+            for member in members:
+                await session.refresh(member, ["identities"])
+            return members
+
+    async def by_email(self, email: str) -> Member | None:
+        """The member with this email (case-insensitive), if any."""
+        async with self.db.sessions() as session:
+            return await session.scalar(select(Member).where(Member.email == email.strip().lower()))
+
+    async def by_identity(self, platform: str, user_id: str) -> Member | None:
+        """The member linked to this platform identity, if any."""
+        async with self.db.sessions() as session:
+            return await session.scalar(
+                select(Member).join(Identity).where(Identity.platform == platform, Identity.user_id == user_id)
+            )
+
+    async def find(self, query: str) -> Sequence[Member]:
+        """Members whose email is `query`, or whose name is `query` (exact first, then containing it)."""
+        query = " ".join(query.split()).lstrip("@").lower()
+        if not query:
+            return []
+        async with self.db.sessions() as session:
+            exact = (
+                await session.scalars(
+                    select(Member).where(or_(Member.email == query, func.lower(Member.name) == query)).order_by(Member.name)
+                )
+            ).all()
+            if exact:
+                return exact
+            return (
+                await session.scalars(
+                    select(Member)
+                    .where(or_(func.lower(Member.name).contains(query, autoescape=True), Member.email.startswith(query + "@")))
+                    .order_by(Member.name)
+                    .limit(10)
+                )
+            ).all()
+
+    async def resolve(self, who: str) -> Member:
+        """Exactly one member for an email or a name, or a clear error naming the candidates."""
+        found = await self.find(who)
+        if not found:
+            raise NotFound(f"No member matches '{who}'.")
+        if len(found) > 1:
+            raise Invalid(f"'{who}' matches several members: {', '.join(m.name for m in found)}. Be more precise.")
+        return found[0]
+
+    async def link(self, email: str, platform: str, user_id: str, *, name: str = "") -> Identity:
+        """Link a platform identity to the member with this email (at most one identity per platform)."""
+        if platform not in PLATFORMS:
+            raise Invalid(f"'{platform}' is not a platform. Use one of: {', '.join(PLATFORMS)}.")
+        if not user_id.strip():
+            raise Invalid("A platform user id is needed.")
+        async with self.db.transaction() as session:
+            member = await session.scalar(select(Member).where(Member.email == _email(email)))
+            if member is None:
+                raise NotFound(f"No member has the email {email}.")
+            other = await session.scalar(
+                select(Identity).where(Identity.member_id == member.id, Identity.platform == platform)
+            )
+            if other is not None and other.user_id != user_id:
+                raise Conflict(f"{member.name} is already linked to another {platform} identity ({other.user_id}).")
+            identity = await session.scalar(
+                select(Identity).where(Identity.platform == platform, Identity.user_id == user_id)
+            )
+            if identity is None:
+                identity = Identity(platform=platform, user_id=user_id, name=name or member.name, email=member.email)
+                session.add(identity)
+            elif identity.member_id not in (None, member.id):
+                raise Conflict(f"That {platform} identity is already linked to another member.")
+            identity.member_id = member.id
+            await session.flush()
+        return identity
+
+    async def principal_for(self, actor: Actor) -> Principal:
+        """Record an unknown identity, link it by email when a member has that email, and say who it is."""
+        async with self.db.transaction() as session:
+            identity = await session.scalar(
+                select(Identity).where(Identity.platform == actor.platform, Identity.user_id == actor.user_id)
+            )
+            if identity is None:
+                identity = Identity(
+                    platform=actor.platform, user_id=actor.user_id, name=actor.name, email=_safe_email(actor.email)
+                )
+                session.add(identity)
+            elif actor.name and identity.name != actor.name:
+                identity.name = actor.name
+            if identity.email is None and actor.email:
+                identity.email = _safe_email(actor.email)
+            member = await session.get(Member, identity.member_id) if identity.member_id else None
+            if member is None and identity.email:
+                candidate = await session.scalar(select(Member).where(Member.email == identity.email))
+                taken = candidate and await session.scalar(
+                    select(Identity.id).where(Identity.member_id == candidate.id, Identity.platform == actor.platform)
+                )
+                if candidate is not None and not taken:
+                    identity.member_id = candidate.id
+                    member = candidate
+            await session.flush()
+            if member is None:
+                return Principal(name=identity.name or actor.user_id, identity_id=identity.id)
+            return Principal(name=member.name, member_id=member.id, identity_id=identity.id, is_admin=member.is_admin)
+
+    async def identity_of(self, member_id: int, platform: str) -> Identity | None:
+        """The member's identity on a platform, if linked."""
+        async with self.db.sessions() as session:
+            return await session.scalar(
+                select(Identity).where(Identity.member_id == member_id, Identity.platform == platform)
+            )
+
+    async def get(self, member_id: int) -> Member:
+        """The member with this id."""
+        async with self.db.sessions() as session:
+            member = await session.get(Member, member_id)
+            if member is None:
+                raise NotFound(f"There is no member {member_id}.")
+            return member
+
+
+def _safe_email(email: str | None) -> str | None:
+    try:
+        return _email(email)
+    except Invalid:
+        return None

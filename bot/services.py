@@ -1,0 +1,31 @@
+"""The services of one running ticketbot: database, domain services and the platform ports."""
+
+from __future__ import annotations
+
+from bot.boards import BoardService
+from bot.members import MemberService
+from bot.seam import ChatPort
+from bot.settings import Settings
+from bot.tickets import TicketService
+from storage.db import Database
+from storage.migrate import upgrade
+
+
+class Services:
+    """Everything a request handler, the CLI or a test needs, built once per process."""
+
+    def __init__(self, settings: Settings, db: Database | None = None) -> None:
+        self.settings = settings
+        self.db = db or Database(settings.database_url)
+        self.tickets = TicketService(self.db)
+        self.members = MemberService(self.db)
+        self.boards = BoardService(self.db)
+        self.ports: dict[str, ChatPort] = {}
+
+    async def upgrade(self) -> None:
+        """Bring the schema to the newest migration."""
+        await upgrade(self.db)
+
+    async def close(self) -> None:
+        """Release the database connections."""
+        await self.db.close()

@@ -1,0 +1,47 @@
+"""Settings from the environment and an optional `.env`, with the names each ecosystem already uses (SPEC §5)."""
+
+from __future__ import annotations
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///ticketbot.db"
+
+
+def _env(name: str) -> AliasChoices:
+    return AliasChoices(name, name.upper())
+
+
+class Settings(BaseSettings):
+    """Everything ticketbot reads from its environment. A platform whose settings are absent is off."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+
+    database_url: str = Field(DEFAULT_DATABASE_URL, validation_alias=_env("DATABASE_URL"))
+    bot_name: str = Field("Ticketbot", validation_alias=_env("TICKETBOT_NAME"))
+
+    microsoft_app_id: str = Field("", validation_alias=_env("MicrosoftAppId"))
+    microsoft_app_password: SecretStr = Field(SecretStr(""), validation_alias=_env("MicrosoftAppPassword"))
+    microsoft_app_type: str = Field("MultiTenant", validation_alias=_env("MicrosoftAppType"))
+    microsoft_app_tenant_id: str = Field("", validation_alias=_env("MicrosoftAppTenantId"))
+    teams_webhook_secret: SecretStr = Field(SecretStr(""), validation_alias=_env("TEAMS_WEBHOOK_SECRET"))
+
+    slack_bot_token: SecretStr = Field(SecretStr(""), validation_alias=_env("SLACK_BOT_TOKEN"))
+    slack_signing_secret: SecretStr = Field(SecretStr(""), validation_alias=_env("SLACK_SIGNING_SECRET"))
+    slack_api_url: str = Field("https://slack.com/api/", validation_alias=_env("SLACK_API_URL"))
+
+    webex_access_token: SecretStr = Field(SecretStr(""), validation_alias=_env("WEBEX_ACCESS_TOKEN"))
+    webex_webhook_secret: SecretStr = Field(SecretStr(""), validation_alias=_env("WEBEX_WEBHOOK_SECRET"))
+    webex_api_url: str = Field("https://webexapis.com/v1/", validation_alias=_env("WEBEX_API_URL"))
+
+    hook_secret: SecretStr = Field(SecretStr(""), validation_alias=_env("TICKETBOT_HOOK_SECRET"))
+
+    def platforms(self) -> dict[str, str]:
+        """Each platform and how it is configured, for the start-up log line. Never includes a secret."""
+        teams = "on (Bot Framework auth)" if self.microsoft_app_id else "on (local, loopback only, unauthenticated)"
+        return {
+            "teams": teams,
+            "teams-webhook": "on" if self.teams_webhook_secret.get_secret_value() else "off",
+            "slack": "on" if self.slack_bot_token.get_secret_value() and self.slack_signing_secret.get_secret_value() else "off",
+            "webex": "on" if self.webex_access_token.get_secret_value() else "off",
+        }

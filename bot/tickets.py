@@ -1,0 +1,471 @@
+"""The ticket domain: create, change, assign, note, close and reopen tickets.
+
+Every change is one transaction that writes the ticket (bumping its version), one timeline entry and one
+ticket event. Callers may name the version they saw: a stale one is refused with `Conflict` and changes
+nothing. Permissions (SPEC §3) are checked here, so chat, CLI and API share them.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Select, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.exc import StaleDataError
+
+from bot.errors import Conflict, Forbidden, Invalid, NotFound
+from bot.principal import Principal
+from bot.priorities import PRIORITIES, normalize_priority
+from storage.db import Database
+from storage.models import (
+    Board,
+    Category,
+    Counter,
+    Member,
+    Note,
+    Status,
+    Ticket,
+    TicketEventRow,
+    TimelineEntry,
+    utcnow,
+)
+
+MAX_TITLE = 200
+MAX_NOTE = 10_000
+MAX_DESCRIPTION = 20_000
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a ticket was opened: platform, conversation and message."""
+
+    platform: str | None = None
+    conversation: str | None = None
+    message: str | None = None
+
+
+def _clean_title(title: str) -> str:
+    title = " ".join(title.split())
+    if not title:
+        raise Invalid("A ticket needs a title.")
+    if len(title) > MAX_TITLE:
+        raise Invalid(f"The title is {len(title)} characters long; at most {MAX_TITLE} are allowed.")
+    return title
+
+
+def _priority(word: str) -> str:
+    priority = normalize_priority(word)
+    if priority is None:
+        raise Invalid(f"'{word}' is not a priority. Use one of: {', '.join(PRIORITIES)}.")
+    return priority
+
+
+def _change(field: str, old: Any, new: Any) -> dict[str, Any]:
+    return {"field": field, "old": old, "new": new}
+
+
+class TicketService:
+    """Reads and changes tickets. Each public method that changes something is one transaction."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def default_board(self, session: AsyncSession) -> Board:
+        """The first board: where tickets go when no board is named."""
+        board = await session.scalar(select(Board).order_by(Board.id).limit(1))
+        if board is None:
+            raise NotFound("There is no board yet; add one with `ticketbot boards add`.")
+        return board
+
+    async def board_named(self, session: AsyncSession, name: str | None) -> Board:
+        """The board called `name` (case-insensitive), or the default board when `name` is empty."""
+        if not name:
+            return await self.default_board(session)
+        board = await session.scalar(select(Board).where(func.lower(Board.name) == name.strip().lower()))
+        if board is None:
+            names = (await session.scalars(select(Board.name).order_by(Board.id))).all()
+            raise NotFound(f"There is no board '{name}'. Boards: {', '.join(names)}.")
+        return board
+
+    async def _category(self, session: AsyncSession, board: Board, name: str | None) -> Category | None:
+        if not name:
+            return None
+        path = [part.strip().lower() for part in name.split("/") if part.strip()]
+        parent_id: int | None = None
+        category = None
+        for part in path:
+            category = await session.scalar(
+                select(Category).where(
+                    func.lower(Category.name) == part,
+                    Category.parent_id.is_(None) if parent_id is None else Category.parent_id == parent_id,
+                    or_(Category.board_id.is_(None), Category.board_id == board.id),
+                )
+            )
+            if category is None:
+                raise NotFound(f"There is no category '{name}' on board {board.name}.")
+            parent_id = category.id
+        return category
+
+    @staticmethod
+    def _status(board: Board, name: str) -> Status:
+        wanted = " ".join(name.split()).lower()
+        for status in board.statuses:
+            if status.name.lower() == wanted:
+                return status
+        choices = ", ".join(s.name for s in board.statuses)
+        raise Invalid(f"'{name}' is not a status of {board.name}. Choose one of: {choices}.")
+
+    @staticmethod
+    def _by_number(number: int) -> Select[tuple[Ticket]]:
+        return select(Ticket).where(Ticket.number == number)
+
+    async def _load(self, session: AsyncSession, number: int, expected_version: int | None) -> Ticket:
+        ticket = await session.scalar(self._by_number(number).with_for_update(of=Ticket))
+        if ticket is None:
+            raise NotFound(f"There is no ticket #{number}.")
+        await session.refresh(ticket, ["board"])
+        await session.refresh(ticket.board, ["statuses"])
+        if expected_version is not None and ticket.version != expected_version:
+            raise Conflict(f"Ticket #{number} changed since you saw it (version {expected_version}, now {ticket.version}).", ticket)
+        # Touching the row here makes every change one UPDATE, so the version goes up by exactly one.
+        ticket.updated_at = utcnow()
+        return ticket
+
+    @staticmethod
+    def _may_work(principal: Principal, ticket: Ticket, what: str) -> None:
+        if principal.is_member or principal.is_admin:
+            return
+        raise Forbidden(f"Only desk members can {what} ticket #{ticket.number}.")
+
+    @staticmethod
+    def _owns(principal: Principal, ticket: Ticket) -> bool:
+        if principal.member_id is not None and ticket.requester_member_id == principal.member_id:
+            return True
+        return principal.identity_id is not None and ticket.requester_identity_id == principal.identity_id
+
+    def may_see(self, principal: Principal, ticket: Ticket) -> bool:
+        """Members see every ticket; a requester who is not a member sees their own."""
+        return principal.is_member or principal.is_admin or self._owns(principal, ticket)
+
+    async def _record(
+        self,
+        session: AsyncSession,
+        ticket: Ticket,
+        principal: Principal,
+        action: str,
+        changes: list[dict[str, Any]],
+        note: Note | None = None,
+    ) -> None:
+        try:
+            await session.flush()
+        except StaleDataError as exc:
+            raise Conflict(f"Ticket #{ticket.number} was changed by someone else at the same time; try again.") from exc
+        session.add(TimelineEntry(ticket_id=ticket.id, actor=principal.name, action=action, changes=changes))
+        session.add(
+            TicketEventRow(
+                ticket_id=ticket.id,
+                kind="created" if action == "created" else "updated",
+                changes=changes,
+                actor_member_id=principal.member_id,
+                actor_identity_id=principal.identity_id,
+                actor_name=principal.name,
+                note_id=note.id if note else None,
+            )
+        )
+        await session.flush()
+
+    async def _next_number(self, session: AsyncSession) -> int:
+        # One UPDATE ... RETURNING: the row lock (PostgreSQL) or the single writer (SQLite) serialises it,
+        # and a rolled-back create gives its number back, so numbers have no gaps.
+        return (
+            await session.execute(
+                update(Counter)
+                .where(Counter.name == "ticket_number")
+                .values(value=Counter.value + 1)
+                .returning(Counter.value)
+            )
+        ).scalar_one()
+
+    async def create(
+        self,
+        principal: Principal,
+        *,
+        title: str,
+        description: str = "",
+        priority: str | None = None,
+        board: str | None = None,
+        category: str | None = None,
+        requester: Principal | None = None,
+        origin: Origin | None = None,
+    ) -> Ticket:
+        """Open a ticket on `board` (default board when empty) for `requester` (the principal by default)."""
+        title = _clean_title(title)
+        if len(description) > MAX_DESCRIPTION:
+            raise Invalid(f"The description is too long; at most {MAX_DESCRIPTION} characters are allowed.")
+        requester = requester or principal
+        origin = origin or Origin()
+        async with self.db.transaction() as session:
+            board_row = await self.board_named(session, board)
+            await session.refresh(board_row, ["statuses"])
+            chosen_priority = _priority(priority) if priority else board_row.default_priority
+            category_row = await self._category(session, board_row, category)
+            first_status = next(s for s in board_row.statuses if not s.is_closed)
+            ticket = Ticket(
+                number=await self._next_number(session),
+                board=board_row,
+                status=first_status,
+                category=category_row,
+                title=title,
+                description=description.strip(),
+                priority=chosen_priority,
+                requester_member_id=requester.member_id,
+                requester_identity_id=requester.identity_id,
+                requester_name=requester.name,
+                origin_platform=origin.platform,
+                origin_conversation=origin.conversation,
+                origin_message=origin.message,
+            )
+            session.add(ticket)
+            await session.flush()
+            changes = [
+                _change("title", None, title),
+                _change("status", None, first_status.name),
+                _change("priority", None, chosen_priority),
+                _change("board", None, board_row.name),
+            ]
+            if category_row is not None:
+                changes.append(_change("category", None, category_row.name))
+            await self._record(session, ticket, principal, "created", changes)
+            await session.refresh(ticket, ["assignees"])
+        return ticket
+
+    async def get(self, number: int) -> Ticket:
+        """The ticket with this number, with its board's workflow loaded."""
+        async with self.db.sessions() as session:
+            ticket = await session.scalar(self._by_number(number))
+            if ticket is None:
+                raise NotFound(f"There is no ticket #{number}.")
+            await session.refresh(ticket.board, ["statuses"])
+            return ticket
+
+    async def list(
+        self,
+        *,
+        board: str | None = None,
+        status: str | None = None,
+        assignee_id: int | None = None,
+        requester: Principal | None = None,
+        open_only: bool = False,
+        words: str | None = None,
+        limit: int = 50,
+    ) -> Sequence[Ticket]:
+        """Tickets, newest first, filtered by board, status name, assignee, requester, openness and words."""
+        query = select(Ticket).join(Ticket.status).order_by(Ticket.number.desc()).limit(limit)
+        if board:
+            query = query.join(Ticket.board).where(func.lower(Board.name) == board.lower())
+        if status:
+            query = query.where(func.lower(Status.name) == status.lower())
+        if open_only:
+            query = query.where(Status.is_closed.is_(False))
+        if assignee_id is not None:
+            query = query.where(Ticket.assignees.any(Member.id == assignee_id))
+        if requester is not None:
+            mine = []
+            if requester.member_id is not None:
+                mine.append(Ticket.requester_member_id == requester.member_id)
+            if requester.identity_id is not None:
+                mine.append(Ticket.requester_identity_id == requester.identity_id)
+            query = query.where(or_(*mine)) if mine else query.where(False)
+        for word in (words or "").split():
+            pattern = f"%{word.lower()}%"
+            query = query.where(or_(func.lower(Ticket.title).like(pattern), func.lower(Ticket.description).like(pattern)))
+        async with self.db.sessions() as session:
+            return (await session.scalars(query)).unique().all()
+
+    async def update(
+        self,
+        principal: Principal,
+        number: int,
+        *,
+        expected_version: int | None = None,
+        title: str | None = None,
+        description: str | None = None,
+        priority: str | None = None,
+        status: str | None = None,
+        category: str | None = None,
+    ) -> Ticket:
+        """Change any of the fields. Only what differs is recorded; nothing to change is an error."""
+        async with self.db.transaction() as session:
+            ticket = await self._load(session, number, expected_version)
+            self._may_work(principal, ticket, "change")
+            changes = []
+            if title is not None and _clean_title(title) != ticket.title:
+                changes.append(_change("title", ticket.title, _clean_title(title)))
+                ticket.title = _clean_title(title)
+            if description is not None and description.strip() != ticket.description:
+                if len(description) > MAX_DESCRIPTION:
+                    raise Invalid(f"The description is too long; at most {MAX_DESCRIPTION} characters are allowed.")
+                changes.append(_change("description", ticket.description, description.strip()))
+                ticket.description = description.strip()
+            if priority is not None and _priority(priority) != ticket.priority:
+                changes.append(_change("priority", ticket.priority, _priority(priority)))
+                ticket.priority = _priority(priority)
+            if status is not None:
+                new_status = self._status(ticket.board, status)
+                if new_status.id != ticket.status_id:
+                    changes.append(_change("status", ticket.status.name, new_status.name))
+                    ticket.status = new_status
+            if category is not None:
+                new_category = await self._category(session, ticket.board, category)
+                if (new_category.id if new_category else None) != ticket.category_id:
+                    old = ticket.category.name if ticket.category else None
+                    changes.append(_change("category", old, new_category.name if new_category else None))
+                    ticket.category = new_category
+            if not changes:
+                raise Invalid(f"Nothing to change on ticket #{number}: it already has those values.")
+            await self._record(session, ticket, principal, "updated", changes)
+        return await self.get(number)
+
+    async def set_status(self, principal: Principal, number: int, status: str, *, expected_version: int | None = None) -> Ticket:
+        """Move the ticket to another status of its board's workflow."""
+        return await self.update(principal, number, status=status, expected_version=expected_version)
+
+    async def assign(
+        self, principal: Principal, number: int, members: Sequence[Member], *, expected_version: int | None = None
+    ) -> Ticket:
+        """Add members to the ticket's assignees (a ticket may have several)."""
+        return await self._assignees(principal, number, members, add=True, expected_version=expected_version)
+
+    async def unassign(
+        self, principal: Principal, number: int, members: Sequence[Member], *, expected_version: int | None = None
+    ) -> Ticket:
+        """Remove members from the ticket's assignees."""
+        return await self._assignees(principal, number, members, add=False, expected_version=expected_version)
+
+    async def _assignees(
+        self, principal: Principal, number: int, members: Sequence[Member], *, add: bool, expected_version: int | None
+    ) -> Ticket:
+        async with self.db.transaction() as session:
+            ticket = await self._load(session, number, expected_version)
+            self._may_work(principal, ticket, "assign")
+            await session.refresh(ticket, ["assignees"])
+            before = [m.name for m in ticket.assignees]
+            current = {m.id for m in ticket.assignees}
+            wanted = [await session.get(Member, m.id) for m in members]
+            if add:
+                new = [m for m in wanted if m is not None and m.id not in current]
+                if not new:
+                    raise Invalid(f"Ticket #{number} is already assigned to {', '.join(m.name for m in members)}.")
+                ticket.assignees.extend(new)
+            else:
+                gone = {m.id for m in wanted if m is not None and m.id in current}
+                if not gone:
+                    raise Invalid(f"{', '.join(m.name for m in members)} is not assigned to ticket #{number}.")
+                ticket.assignees = [m for m in ticket.assignees if m.id not in gone]
+            after = sorted(m.name for m in ticket.assignees)
+            await self._record(
+                session, ticket, principal, "assigned" if add else "unassigned", [_change("assignees", before, after)]
+            )
+        return await self.get(number)
+
+    async def add_note(
+        self,
+        principal: Principal,
+        number: int,
+        text: str,
+        *,
+        internal: bool = False,
+        expected_version: int | None = None,
+    ) -> tuple[Ticket, Note]:
+        """Add a note. Requesters who are not members may add public notes to their own tickets."""
+        text = text.strip()
+        if not text:
+            raise Invalid("A note needs some text.")
+        if len(text) > MAX_NOTE:
+            raise Invalid(f"The note is too long; at most {MAX_NOTE} characters are allowed.")
+        async with self.db.transaction() as session:
+            ticket = await self._load(session, number, expected_version)
+            if not (principal.is_member or principal.is_admin):
+                if not self._owns(principal, ticket):
+                    raise Forbidden(f"You can add notes only to your own tickets; #{number} is not yours.")
+                if internal:
+                    raise Forbidden("Only desk members can add internal notes.")
+            note = Note(
+                uid=str(uuid.uuid4()),
+                ticket_id=ticket.id,
+                author_member_id=principal.member_id,
+                author_name=principal.name,
+                text=text,
+                internal=internal,
+            )
+            session.add(note)
+            await session.flush()
+            await self._record(
+                session, ticket, principal, "note", [_change("note", None, note.uid) | {"internal": internal}], note
+            )
+        return await self.get(number), note
+
+    async def close(
+        self, principal: Principal, number: int, reason: str | None = None, *, expected_version: int | None = None
+    ) -> Ticket:
+        """Close the ticket (the board's last closed status), with an optional reason kept as a public note."""
+        async with self.db.transaction() as session:
+            ticket = await self._load(session, number, expected_version)
+            if not (principal.is_member or principal.is_admin or self._owns(principal, ticket)):
+                raise Forbidden(f"You can close only your own tickets; #{number} is not yours.")
+            if ticket.status.is_closed:
+                raise Invalid(f"Ticket #{number} is already {ticket.status.name}.")
+            closed = [s for s in ticket.board.statuses if s.is_closed][-1]
+            changes = [_change("status", ticket.status.name, closed.name)]
+            ticket.status = closed
+            note = None
+            if reason and reason.strip():
+                note = Note(
+                    uid=str(uuid.uuid4()),
+                    ticket_id=ticket.id,
+                    author_member_id=principal.member_id,
+                    author_name=principal.name,
+                    text=reason.strip()[:MAX_NOTE],
+                    internal=False,
+                )
+                session.add(note)
+                await session.flush()
+                changes.append(_change("note", None, note.uid) | {"internal": False})
+            await self._record(session, ticket, principal, "closed", changes, note)
+        return await self.get(number)
+
+    async def reopen(self, principal: Principal, number: int, *, expected_version: int | None = None) -> Ticket:
+        """Reopen a closed ticket: back to the board's first open status."""
+        async with self.db.transaction() as session:
+            ticket = await self._load(session, number, expected_version)
+            if not (principal.is_member or principal.is_admin or self._owns(principal, ticket)):
+                raise Forbidden(f"You can reopen only your own tickets; #{number} is not yours.")
+            if not ticket.status.is_closed:
+                raise Invalid(f"Ticket #{number} is open ({ticket.status.name}).")
+            reopened = next(s for s in ticket.board.statuses if not s.is_closed)
+            changes = [_change("status", ticket.status.name, reopened.name)]
+            ticket.status = reopened
+            await self._record(session, ticket, principal, "reopened", changes)
+        return await self.get(number)
+
+    async def history(self, number: int) -> Sequence[TimelineEntry]:
+        """The ticket's timeline, oldest first."""
+        ticket = await self.get(number)
+        async with self.db.sessions() as session:
+            return (
+                await session.scalars(
+                    select(TimelineEntry).where(TimelineEntry.ticket_id == ticket.id).order_by(TimelineEntry.id)
+                )
+            ).all()
+
+    async def notes(self, number: int, *, include_internal: bool = True) -> Sequence[Note]:
+        """The ticket's notes, oldest first."""
+        ticket = await self.get(number)
+        query = select(Note).where(Note.ticket_id == ticket.id).order_by(Note.id)
+        if not include_internal:
+            query = query.where(Note.internal.is_(False))
+        async with self.db.sessions() as session:
+            return (await session.scalars(query)).all()

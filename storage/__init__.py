@@ -1,0 +1,1 @@
+"""Storage: the async engine and sessions, the ORM models and the Alembic migrations."""

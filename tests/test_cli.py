@@ -1,0 +1,145 @@
+"""The `ticketbot` console script, run for real in a subprocess against a temporary database."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+SCRIPT = Path(sys.executable).with_name("ticketbot")
+
+
+@pytest.fixture
+def cli(tmp_path):
+    db = tmp_path / "cli.db"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("Microsoft", "SLACK_", "WEBEX_", "TEAMS_"))}
+    env["DATABASE_URL"] = f"sqlite+aiosqlite:///{db}"
+
+    def run(*args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
+        done = subprocess.run([str(SCRIPT), *args], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60)
+        if ok:
+            assert done.returncode == 0, done.stderr
+        return done
+
+    run.db = db
+    return run
+
+
+def test_ticket_lifecycle_through_the_cli(cli):
+    cli("members", "add", "Alice Admin", "--email", "alice@example.com", "--admin")
+    cli("members", "add", "Bob Tech", "--email", "bob@example.com")
+    created = json.loads(cli("tickets", "create", "Printer jammed", "--priority", "urgent", "--json").stdout)
+    assert created["number"] == 1 and created["priority"] == "critical"
+    cli("tickets", "assign", "1", "alice@example.com", "Bob Tech")
+    cli("tickets", "note", "1", "Toner replaced", "--internal")
+    cli("tickets", "update", "1", "--status", "In Progress", "--version", "3")
+    cli("tickets", "close", "1", "--reason", "fixed")
+
+    listed = json.loads(cli("tickets", "list", "--json").stdout)
+    assert len(listed) == 1
+    ticket = listed[0]
+    for key in ("number", "title", "description", "status", "priority", "board", "assignees", "requester",
+                "version", "created_at", "updated_at"):
+        assert key in ticket
+    assert ticket["status"] == "Closed"
+    assert [a["name"] for a in ticket["assignees"]] == ["Alice Admin", "Bob Tech"]
+    assert ticket["version"] == 5
+
+    shown = json.loads(cli("tickets", "show", "1", "--json").stdout)
+    assert [n["text"] for n in shown["notes"]] == ["Toner replaced", "fixed"]
+    assert [h["action"] for h in shown["history"]] == ["created", "assigned", "note", "updated", "closed"]
+    text = cli("tickets", "show", "1").stdout
+    assert "#1 Printer jammed" in text and "status: Closed" in text
+
+    reopened = cli("tickets", "reopen", "1").stdout
+    assert "reopened #1 (New)" in reopened
+
+
+def test_stale_version_is_refused(cli):
+    cli("tickets", "create", "Race")
+    cli("tickets", "update", "1", "--priority", "high")
+    stale = cli("tickets", "update", "1", "--title", "Other", "--version", "1", ok=False)
+    assert stale.returncode == 1
+    assert "changed since you saw it" in stale.stderr
+    assert json.loads(cli("tickets", "show", "1", "--json").stdout)["title"] == "Race"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("tickets", "show", "99"), "There is no ticket #99."),
+        (("tickets", "show", "abc"), "Invalid value"),
+        (("tickets", "create", "x", "--priority", "bogus"), "not a priority"),
+        (("tickets", "assign", "1", "nobody@example.com"), "No member matches"),
+        (("members", "add", "Eve", "--email", "not-an-email"), "not an email address"),
+        (("members", "link", "ghost@example.com", "slack", "U1"), "No member has the email"),
+        (("boards", "statuses", "Nope"), "no board 'Nope'"),
+        (("keys", "revoke", "nope"), "no key 'nope'"),
+        (("tickets", "frobnicate"), "No such command"),
+    ],
+)
+def test_bad_arguments_fail_with_one_clear_line(cli, args, message):
+    cli("tickets", "create", "seed")
+    done = cli(*args, ok=False)
+    assert done.returncode != 0
+    assert message in done.stderr
+    assert "Traceback" not in done.stderr + done.stdout
+    error_lines = [line for line in done.stderr.splitlines() if line.lower().startswith("error")]
+    assert len(error_lines) == 1
+
+
+def test_boards(cli):
+    cli("boards", "add", "Network", "--status", "Open", "--status", "Done", "--closed", "Done", "--priority", "high")
+    boards = json.loads(cli("boards", "list", "--json").stdout)
+    assert [b["name"] for b in boards] == ["Service Desk", "Network"]
+    assert boards[1]["statuses"] == [{"name": "Open", "closed": False}, {"name": "Done", "closed": True}]
+    cli("boards", "category", "Hardware/Printers", "--board", "Network")
+    created = json.loads(cli("tickets", "create", "Switch", "--board", "network", "--category", "hardware/printers", "--json").stdout)
+    assert (created["board"], created["priority"], created["status"], created["category"]) == ("Network", "high", "Open", "Printers")
+    statuses = cli("boards", "statuses", "Network").stdout
+    assert "2. Done (closed)" in statuses
+
+
+def test_members_link_and_list(cli):
+    cli("members", "add", "Alice", "--email", "alice@example.com", "--platform", "teams")
+    cli("members", "link", "alice@example.com", "teams", "aad-1")
+    members = json.loads(cli("members", "list", "--json").stdout)
+    assert members[0]["identities"] == [{"platform": "teams", "user_id": "aad-1"}]
+    assert members[0]["preferred_platform"] == "teams"
+
+
+def test_api_key_is_shown_once_and_stored_hashed(cli):
+    done = cli("keys", "create", "reporting script")
+    key = done.stdout.strip().splitlines()[-1]
+    assert key.startswith("tbk_") and len(key) > 30
+    with sqlite3.connect(cli.db) as conn:
+        rows = conn.execute("SELECT key_hash, prefix FROM api_keys").fetchall()
+    assert rows == [(hashlib.sha256(key.encode()).hexdigest(), key[:12])]
+    listed = cli("keys", "list", "--json").stdout
+    assert key not in listed and json.loads(listed)[0]["revoked_at"] is None
+    cli("keys", "revoke", key[:12])
+    assert json.loads(cli("keys", "list", "--json").stdout)[0]["revoked_at"] is not None
+
+
+def test_help_everywhere(cli):
+    for args in ((), ("tickets",), ("tickets", "list"), ("keys", "create"), ("db", "upgrade"), ("serve",)):
+        done = cli(*args, "--help")
+        assert "Usage:" in done.stdout
+
+
+def test_python_dash_m_bot(cli, tmp_path):
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "boards", "list"],
+        env={**os.environ, "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'm.db'}"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Service Desk" in done.stdout

@@ -1,0 +1,156 @@
+"""The ticket domain and members: rules users notice, on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.errors import Conflict, Forbidden, Invalid, NotFound
+from bot.principal import CLI_ADMIN
+from bot.seam import Actor
+
+
+async def test_create_uses_board_defaults_and_aliases(services):
+    ticket = await services.tickets.create(CLI_ADMIN, title="  VPN   down  ", priority="P1")
+    assert (ticket.title, ticket.priority, ticket.status.name, ticket.board.name) == (
+        "VPN down",
+        "critical",
+        "New",
+        "Service Desk",
+    )
+    plain = await services.tickets.create(CLI_ADMIN, title="Mouse")
+    assert plain.priority == "medium"
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"title": ""}, "needs a title"),
+        ({"title": "x" * 201}, "at most 200"),
+        ({"title": "ok", "priority": "whenever"}, "not a priority"),
+        ({"title": "ok", "board": "Nope"}, "no board 'Nope'"),
+        ({"title": "ok", "category": "Hardware"}, "no category"),
+    ],
+)
+async def test_bad_create_says_why_and_creates_nothing(services, fields, message):
+    with pytest.raises((Invalid, NotFound)) as caught:
+        await services.tickets.create(CLI_ADMIN, **fields)
+    assert message in str(caught.value)
+    assert await services.tickets.list() == []
+    first = await services.tickets.create(CLI_ADMIN, title="after")
+    assert first.number == 1
+
+
+async def test_status_moves_along_the_board_workflow(services):
+    ticket = await services.tickets.create(CLI_ADMIN, title="Flow")
+    moved = await services.tickets.set_status(CLI_ADMIN, ticket.number, "in progress")
+    assert moved.status.name == "In Progress"
+    with pytest.raises(Invalid) as caught:
+        await services.tickets.set_status(CLI_ADMIN, ticket.number, "Done")
+    assert "Choose one of: New, In Progress, Waiting, Resolved, Closed" in str(caught.value)
+
+
+async def test_close_and_reopen(services):
+    ticket = await services.tickets.create(CLI_ADMIN, title="Closable")
+    closed = await services.tickets.close(CLI_ADMIN, ticket.number, "works again")
+    assert closed.status.name == "Closed" and closed.status.is_closed
+    notes = await services.tickets.notes(ticket.number)
+    assert [(n.text, n.internal) for n in notes] == [("works again", False)]
+    with pytest.raises(Invalid):
+        await services.tickets.close(CLI_ADMIN, ticket.number)
+    reopened = await services.tickets.reopen(CLI_ADMIN, ticket.number)
+    assert reopened.status.name == "New"
+
+
+async def test_several_assignees(services):
+    alice = await services.members.add("Alice", "alice@example.com")
+    bob = await services.members.add("Bob", "bob@example.com")
+    ticket = await services.tickets.create(CLI_ADMIN, title="Team work")
+    await services.tickets.assign(CLI_ADMIN, ticket.number, [alice])
+    both = await services.tickets.assign(CLI_ADMIN, ticket.number, [bob])
+    assert [m.name for m in both.assignees] == ["Alice", "Bob"]
+    with pytest.raises(Invalid):
+        await services.tickets.assign(CLI_ADMIN, ticket.number, [alice])
+    left = await services.tickets.unassign(CLI_ADMIN, ticket.number, [alice])
+    assert [m.name for m in left.assignees] == ["Bob"]
+    mine = await services.tickets.list(assignee_id=bob.id)
+    assert [t.number for t in mine] == [ticket.number]
+
+
+async def test_requester_who_is_not_a_member(services):
+    stranger = await services.members.principal_for(Actor("slack", "U999", "Sam Stranger"))
+    assert not stranger.is_member
+    other = await services.tickets.create(CLI_ADMIN, title="Not Sam's")
+    own = await services.tickets.create(stranger, title="Sam's laptop")
+    alice = await services.members.add("Alice", "alice@example.com")
+    with pytest.raises(Forbidden):
+        await services.tickets.assign(stranger, own.number, [alice])
+    with pytest.raises(Forbidden):
+        await services.tickets.close(stranger, other.number)
+    with pytest.raises(Forbidden):
+        await services.tickets.add_note(stranger, other.number, "me too")
+    with pytest.raises(Forbidden):
+        await services.tickets.add_note(stranger, own.number, "secret", internal=True)
+    await services.tickets.add_note(stranger, own.number, "still broken")
+    closed = await services.tickets.close(stranger, own.number)
+    assert closed.status.is_closed
+    assert [t.number for t in await services.tickets.list(requester=stranger)] == [own.number]
+
+
+async def test_search_and_filters(services):
+    await services.tickets.create(CLI_ADMIN, title="Printer jammed", description="3rd floor")
+    await services.tickets.create(CLI_ADMIN, title="VPN slow")
+    done = await services.tickets.create(CLI_ADMIN, title="Printer toner")
+    await services.tickets.close(CLI_ADMIN, done.number)
+    assert [t.title for t in await services.tickets.list(words="printer")] == ["Printer toner", "Printer jammed"]
+    assert [t.title for t in await services.tickets.list(words="FLOOR")] == ["Printer jammed"]
+    assert [t.title for t in await services.tickets.list(open_only=True, words="printer")] == ["Printer jammed"]
+    assert [t.title for t in await services.tickets.list(status="closed")] == ["Printer toner"]
+
+
+async def test_unknown_ticket(services):
+    with pytest.raises(NotFound) as caught:
+        await services.tickets.update(CLI_ADMIN, 404, title="x")
+    assert str(caught.value) == "There is no ticket #404."
+
+
+async def test_identity_links_to_member_by_email(services):
+    alice = await services.members.add("Alice", "Alice@Example.com", is_admin=True)
+    who = await services.members.principal_for(Actor("teams", "29:abc", "Alice A.", "alice@example.com"))
+    assert (who.member_id, who.is_admin, who.name) == (alice.id, True, "Alice")
+    assert (await services.members.by_identity("teams", "29:abc")).id == alice.id
+    assert (await services.members.by_email("ALICE@example.com")).id == alice.id
+
+
+async def test_member_added_later_adopts_known_identities(services):
+    first = await services.members.principal_for(Actor("webex", "P1", "Bo", "bo@example.com"))
+    assert not first.is_member
+    bo = await services.members.add("Bo", "bo@example.com")
+    again = await services.members.principal_for(Actor("webex", "P1", "Bo"))
+    assert again.member_id == bo.id
+
+
+async def test_one_identity_per_platform(services):
+    await services.members.add("Alice", "alice@example.com")
+    await services.members.add("Bob", "bob@example.com")
+    await services.members.link("alice@example.com", "slack", "U1")
+    with pytest.raises(Conflict):
+        await services.members.link("alice@example.com", "slack", "U2")
+    with pytest.raises(Conflict):
+        await services.members.link("bob@example.com", "slack", "U1")
+    await services.members.link("alice@example.com", "webex", "P1")
+    members = {m.name: m for m in await services.members.list()}
+    assert sorted(i.platform for i in members["Alice"].identities) == ["slack", "webex"]
+    assert members["Bob"].identities == []
+
+
+async def test_find_members_by_name_and_email(services):
+    await services.members.add("Megan Bowen", "megan@example.com")
+    await services.members.add("Megan Fox", "mfox@example.com")
+    assert [m.name for m in await services.members.find("megan")] == ["Megan Bowen", "Megan Fox"]
+    assert (await services.members.resolve("megan bowen")).email == "megan@example.com"
+    assert (await services.members.resolve("@mfox")).name == "Megan Fox"
+    with pytest.raises(Invalid) as caught:
+        await services.members.resolve("Megan")
+    assert "several members" in str(caught.value)
+    with pytest.raises(Conflict):
+        await services.members.add("Other", "MEGAN@example.com")
