@@ -18,6 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.errors import TicketbotError
 from bot.principal import CLI_ADMIN, Principal
+from bot.seam import Actor
 from bot.serialize import board_dict, key_dict, member_dict, note_dict, ticket_dict, timeline_dict
 from bot.services import Services
 from bot.settings import Settings
@@ -93,6 +94,24 @@ def serve(
     for platform, state in settings.platforms().items():
         log.info("platform %s: %s", platform, state)
     web.run_app(create_app(Services(settings)), host=host, port=port, print=None)
+
+
+@app.command()
+def chat(
+    as_email: str = typer.Option("", "--as", help="Chat as the member with this email (a local guest when empty)."),
+) -> None:
+    """Chat with the bot in the terminal, as Teams, Slack or Webex users do (cards shown as text)."""
+    import getpass
+
+    from adapters.console import PLATFORM, ConsoleChat
+
+    async def work(services: Services) -> None:
+        member = await services.members.resolve(as_email) if as_email else None
+        user = as_email.strip().lower() if as_email else getpass.getuser()
+        actor = Actor(PLATFORM, user, member.name if member else user, member.email if member else None)
+        await ConsoleChat(services, actor).run()
+
+    run(work)
 
 
 @db_app.command("upgrade")

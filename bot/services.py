@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from bot.boards import BoardService
+from bot.conversations import ConversationService
 from bot.members import MemberService
-from bot.seam import ChatPort
+from bot.router import Router
+from bot.seam import ChatPort, Core
 from bot.settings import Settings
 from bot.tickets import TicketService
 from storage.db import Database
@@ -20,7 +22,9 @@ class Services:
         self.tickets = TicketService(self.db)
         self.members = MemberService(self.db)
         self.boards = BoardService(self.db)
+        self.conversations = ConversationService(self.db)
         self.ports: dict[str, ChatPort] = {}
+        self.core: Core = Router(self)
 
     async def upgrade(self) -> None:
         """Bring the schema to the newest migration."""

@@ -103,7 +103,7 @@ class Board(Base):
     keywords: Mapped[list[Any]] = mapped_column(default=list)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     statuses: Mapped[list[Status]] = relationship(
-        back_populates="board", order_by="Status.position", cascade="all, delete-orphan"
+        back_populates="board", order_by="Status.position", cascade="all, delete-orphan", lazy="selectin"
     )
 
 

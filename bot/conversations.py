@@ -1,0 +1,74 @@
+"""The conversations the bot knows: their references, kept so the bot can send into them after a restart."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import select
+
+from bot.seam import ConversationRef
+from storage.db import Database
+from storage.models import Conversation, utcnow
+
+
+def to_ref(row: Conversation) -> ConversationRef:
+    """The stored conversation as a seam reference (no thread: a thread belongs to one message)."""
+    return ConversationRef(
+        platform=row.platform, conversation_id=row.conversation_id, scope=row.scope, data=dict(row.data)
+    )
+
+
+class ConversationService:
+    """Remembers, forgets and finds conversation references."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def remember(self, ref: ConversationRef, *, name: str = "", installed: bool = True) -> None:
+        """Store or refresh the reference (adapters' data may change, e.g. a Teams serviceUrl)."""
+        async with self.db.transaction() as session:
+            row = await session.scalar(
+                select(Conversation).where(
+                    Conversation.platform == ref.platform, Conversation.conversation_id == ref.conversation_id
+                )
+            )
+            if row is None:
+                row = Conversation(platform=ref.platform, conversation_id=ref.conversation_id)
+                session.add(row)
+            row.scope = ref.scope
+            row.data = dict(ref.data)
+            row.name = name or row.name or ""
+            row.installed = installed
+            row.updated_at = utcnow()
+
+    async def forget(self, platform: str, conversation_id: str) -> None:
+        """Mark the conversation as uninstalled: nothing is sent there any more."""
+        async with self.db.transaction() as session:
+            row = await session.scalar(
+                select(Conversation).where(
+                    Conversation.platform == platform, Conversation.conversation_id == conversation_id
+                )
+            )
+            if row is not None:
+                row.installed = False
+                row.updated_at = utcnow()
+
+    async def get(self, platform: str, conversation_id: str) -> ConversationRef | None:
+        """The reference of an installed conversation, or None."""
+        async with self.db.sessions() as session:
+            row = await session.scalar(
+                select(Conversation).where(
+                    Conversation.platform == platform,
+                    Conversation.conversation_id == conversation_id,
+                    Conversation.installed.is_(True),
+                )
+            )
+            return to_ref(row) if row else None
+
+    async def installed(self, platform: str | None = None) -> Sequence[ConversationRef]:
+        """Every installed conversation, optionally of one platform."""
+        query = select(Conversation).where(Conversation.installed.is_(True)).order_by(Conversation.id)
+        if platform:
+            query = query.where(Conversation.platform == platform)
+        async with self.db.sessions() as session:
+            return [to_ref(row) for row in (await session.scalars(query)).all()]

@@ -1,0 +1,46 @@
+"""Building the core's outbound messages: a card plus the plain text every platform can show."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from bot.seam import OutboundMessage
+from bot.views import ticket_view
+from cards.builders import help_card, ticket_card
+from cards.model import Card, Text
+from storage.models import Ticket, utcnow
+
+if TYPE_CHECKING:
+    from bot.services import Services
+
+
+def say(text: str) -> OutboundMessage:
+    """A plain text message."""
+    return OutboundMessage(text=text)
+
+
+def notice_card(title: str, text: str) -> OutboundMessage:
+    """A small card with one line, for answers that replace a pressed card (e.g. a cancelled draft)."""
+    return OutboundMessage(text=f"{title}: {text}", card=Card(title=title, body=(Text(text),)))
+
+
+def ticket_summary(ticket: Ticket) -> str:
+    """One line about a ticket, the text fallback of its card."""
+    assignees = ", ".join(m.name for m in ticket.assignees) or "unassigned"
+    return f"#{ticket.number} {ticket.title} · {ticket.status.name} · {ticket.priority} · {assignees}"
+
+
+async def ticket_message(services: Services, ticket: Ticket, *, notice: str | None = None) -> OutboundMessage:
+    """The ticket card, with an optional notice line on top."""
+    card = ticket_card(await ticket_view(services.db, ticket), now=utcnow(), notice=notice)
+    text = ticket_summary(ticket)
+    return OutboundMessage(text=f"{notice}\n{text}" if notice else text, card=card)
+
+
+def help_message(*, is_admin: bool) -> OutboundMessage:
+    """The help card."""
+    return OutboundMessage(
+        text="I help you open and follow tickets. Try `new printer on 3 is jammed`, `my tickets` or `show 42`.",
+        card=help_card(is_admin=is_admin),
+    )
+

@@ -1,0 +1,74 @@
+"""Escaping of user text for each output format: it shows as typed, but cannot ping anyone or add markup.
+
+Titles, notes, names and descriptions come from users. Placed raw into a card they could ping a whole
+channel (`<!channel>`, `<!here>`, `@all`, `<at>x</at>`, `<@U123>`, `<@personEmail:…>`) or change the card
+(bold, links, headings, quotes, lists, code). Each renderer passes every user-visible string through the
+function for its format:
+
+- `escape_markdown`: Adaptive Card TextBlock and FactSet text (Teams, Webex) and Webex message markdown.
+- `escape_mrkdwn`: Slack mrkdwn text objects.
+
+Plain-text fields (Slack `plain_text`, the console, Adaptive Card input labels and action titles) are not
+parsed for markup or mentions by their clients and need no escaping.
+"""
+
+from __future__ import annotations
+
+import re
+
+ZERO_WIDTH_SPACE = "\u200b"
+SOFT_HYPHEN = "\u00ad"
+NO_BREAK_SPACE = "\u00a0"
+
+# `@word` at the start of a word: @all, @here, @channel, @everyone, @alice. E-mail addresses stay intact.
+_AT_WORD = re.compile(r"(?<!\w)@(?=\w)")
+
+_MD_INLINE = re.compile(r"([\\`*_~\[\]])")
+# Block markers that only count at the start of a line: ATX headings, quotes, list items, setext underlines.
+_MD_BLOCK_MARKER = re.compile(r"^([ \t]*)(#{1,6}(?=[ \t]|$)|>|[-+=](?=[ \t\-+=]|$))", re.MULTILINE)
+_MD_ORDERED_ITEM = re.compile(r"^([ \t]*\d{1,9})([.)])(?=[ \t]|$)", re.MULTILINE)
+_MD_INDENT = re.compile(r"^[ \t]+", re.MULTILINE)
+_DOUBLE_BRACE = re.compile(r"\{(?=\{)")
+
+_SLACK_LOOKALIKES = {"*": "\u2217", "_": "\u02cd", "~": "\u223c", "`": "\u02cb"}
+_SLACK_FORMATTING = re.compile(r"(:[a-z0-9_+'-]+:)|([*_~`])")
+_SLACK_QUOTE = re.compile(r"^(?=[ \t]*&gt;)", re.MULTILINE)
+
+
+def escape_markdown(text: str) -> str:
+    """Escape user text for Adaptive Card markdown (Teams, Webex) and Webex message markdown.
+
+    Markdown specials are backslash-escaped (CommonMark escapes, which the Adaptive Card and Webex renderers
+    honour): the inline ones (backslash, `*`, `_`, `~`, backtick, `[`, `]`) everywhere, the block markers
+    (`#`, `>`, `-`, `+`, `=`, `1.`) only at a line start, where they mean something. Leading indentation
+    becomes no-break spaces so that it cannot open a code block. Mention and tag sequences are broken with a
+    zero-width space after `<` and after a word-initial `@` (so `<at>`, `<@…>`, `@all` and `@here` never
+    form), and `{{` (Adaptive Card date functions) is split the same way: the text looks unchanged, but no
+    client parses it as a mention, a tag or a function.
+    """
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = _MD_INLINE.sub(r"\\\1", text)
+    text = _MD_BLOCK_MARKER.sub(r"\1\\\2", text)
+    text = _MD_ORDERED_ITEM.sub(r"\1\\\2", text)
+    text = _MD_INDENT.sub(lambda m: m.group(0).replace("\t", "    ").replace(" ", NO_BREAK_SPACE), text)
+    text = _DOUBLE_BRACE.sub("{" + ZERO_WIDTH_SPACE, text.replace("<", "<" + ZERO_WIDTH_SPACE))
+    return _AT_WORD.sub("@" + ZERO_WIDTH_SPACE, text)
+
+
+def escape_mrkdwn(text: str) -> str:
+    """Escape user text for Slack mrkdwn.
+
+    `&`, `<` and `>` become `&amp;`, `&lt;` and `&gt;` as Slack documents, which disables `<!channel>`,
+    `<!here>`, `<@U123>` and `<url|label>` links. Slack offers no escape for its formatting characters, and
+    a zero-width space next to them does not help (Slack treats it as a word boundary, so it even *enables*
+    `*bold*` inside words). So `*`, `_`, `~` and `` ` `` are replaced by look-alike characters (∗ ˍ ∼ ˋ),
+    except inside emoji shortcodes such as `:white_check_mark:`; a line starting with `&gt;` gets a leading
+    soft hyphen so that it is not a quote; and a word-initial `@` gets a zero-width space so that `@channel`
+    or `@here` is not turned into a mention by Slack's auto-parsing. Renderers should also mark their mrkdwn
+    text objects `verbatim`.
+    """
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    text = _SLACK_FORMATTING.sub(lambda m: m.group(1) or _SLACK_LOOKALIKES[m.group(2)], text)
+    text = _SLACK_QUOTE.sub(SOFT_HYPHEN, text)
+    return _AT_WORD.sub("@" + ZERO_WIDTH_SPACE, text)

@@ -1,0 +1,34 @@
+"""Plain-text rendering for the terminal chat: the card as readable lines and its actions numbered from 1.
+
+Plain text has no markup and no mentions, so nothing is escaped.
+"""
+
+from __future__ import annotations
+
+from cards.model import Action, Card, ChoiceInput, Facts, Text, TextInput
+
+
+def render_text(card: Card) -> tuple[str, tuple[Action, ...]]:
+    """The card as text and its actions in display order: the user answers `2` to run the second one.
+
+    Facts read `Status: New`, inputs `Title: <value>`, and the actions end the text as `[1] Assign to me  …`.
+    """
+    lines = [card.title]
+    for element in card.body:
+        if isinstance(element, Text):
+            if element.text.strip():
+                lines.append(element.text)
+        elif isinstance(element, Facts):
+            lines.extend(f"{f.title}: {f.value}" for f in element.facts)
+        else:
+            lines.append(f"{element.label}: {input_display(element)}")
+    if card.actions:
+        lines.append("  ".join(f"[{n}] {a.title}" for n, a in enumerate(card.actions, start=1)))
+    return "\n".join(lines), card.actions
+
+
+def input_display(element: TextInput | ChoiceInput) -> str:
+    """What an input holds, as a user reads it: its text, the title of the chosen choice, or "—"."""
+    if isinstance(element, TextInput):
+        return element.value or "—"
+    return next((c.title for c in element.choices if c.value == element.value), "—")

@@ -1,0 +1,82 @@
+"""Dialog state in the `dialog_states` table, keyed by (platform, conversation, user), expiring when idle."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import delete, select
+
+from storage.db import Database
+from storage.models import DialogState, utcnow
+
+IDLE_LIMIT = timedelta(minutes=30)
+
+
+@dataclass(frozen=True)
+class DialogKey:
+    """Whose dialog: one person in one conversation."""
+
+    platform: str
+    conversation_id: str
+    user_id: str
+
+
+@dataclass
+class State:
+    """Where a dialog stands: its name, the step it asked, the answers so far, invalid answers in a row."""
+
+    dialog: str
+    step: str = ""
+    data: dict[str, Any] = field(default_factory=dict)
+    invalid_count: int = 0
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """What `load` found: the live state, or whether an expired one was just dropped."""
+
+    state: State | None
+    expired: str | None = None
+
+
+class DialogStore:
+    """Loads, saves and clears dialog state."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    @staticmethod
+    def _where(key: DialogKey):
+        return (
+            DialogState.platform == key.platform,
+            DialogState.conversation_id == key.conversation_id,
+            DialogState.user_id == key.user_id,
+        )
+
+    async def load(self, key: DialogKey) -> Loaded:
+        """The live state for `key`; a state idle for more than 30 minutes is deleted and reported expired."""
+        async with self.db.transaction() as session:
+            row = await session.scalar(select(DialogState).where(*self._where(key)))
+            if row is None:
+                return Loaded(None)
+            if utcnow() - row.updated_at > IDLE_LIMIT:
+                await session.delete(row)
+                return Loaded(None, expired=row.dialog)
+            return Loaded(State(row.dialog, row.step, dict(row.data), row.invalid_count))
+
+    async def save(self, key: DialogKey, state: State) -> None:
+        """Store the state (and restart its idle clock)."""
+        async with self.db.transaction() as session:
+            row = await session.scalar(select(DialogState).where(*self._where(key)))
+            if row is None:
+                row = DialogState(platform=key.platform, conversation_id=key.conversation_id, user_id=key.user_id)
+                session.add(row)
+            row.dialog, row.step, row.data, row.invalid_count = state.dialog, state.step, dict(state.data), state.invalid_count
+            row.updated_at = utcnow()
+
+    async def clear(self, key: DialogKey) -> None:
+        """End the dialog."""
+        async with self.db.transaction() as session:
+            await session.execute(delete(DialogState).where(*self._where(key)))
