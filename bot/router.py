@@ -64,13 +64,14 @@ class Router:
 
     async def handle(self, event: InboundEvent) -> Reply:
         """Answer one event. Never raises: failures become a short apology, logged with details."""
-        if not await self._first_time(event):
-            return Reply()
         key = (event.conversation.platform, event.conversation.conversation_id)
         lock = self._locks.get(key)
         if lock is None:
             lock = self._locks[key] = asyncio.Lock()
+        # The lock is taken before anything awaits, so events run in the order handle() was called.
         async with lock:
+            if not await self._first_time(event):
+                return Reply()
             try:
                 return await self._dispatch(event)
             except TicketbotError as exc:
