@@ -37,8 +37,7 @@ from cards.model import Button, Card, Choice, ChoiceInput, Fact, Facts, Prompt, 
 from cards.text import render_text
 from cards.views import Change, DraftView, EventView, NoteView, TicketView
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
-AC_SCHEMA = SHARED / "schemas" / "adaptive-card.v1.5.json"
+AC_SCHEMA = Path(__file__).resolve().parent / "schemas" / "adaptive-card.v1.5.json"
 
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=timezone.utc)
 EVIL = (
