@@ -17,12 +17,12 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.errors import TicketbotError
+from bot.keys import KeyService
 from bot.principal import CLI_ADMIN, Principal
 from bot.seam import Actor
 from bot.serialize import board_dict, key_dict, member_dict, note_dict, ticket_dict, timeline_dict
 from bot.services import Services
 from bot.settings import Settings
-from bot.keys import KeyService
 
 T = TypeVar("T")
 

@@ -7,13 +7,11 @@ actor's dialog, runs a card action, or parses the message into a command, a stru
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import asyncio
 import logging
 import weakref
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.exc import IntegrityError
 
@@ -33,7 +31,7 @@ from dialogs.create import CreateDialog
 from dialogs.engine import DialogEngine, Turn
 from dialogs.store import DialogKey, DialogStore
 from dialogs.update import UpdateDialog
-from storage.models import SeenEvent, Ticket, utcnow
+from storage.models import SeenEvent, Ticket
 
 if TYPE_CHECKING:
     from bot.services import Services
@@ -206,7 +204,6 @@ class Router:
             except NotFound as exc:
                 problems.append(str(exc))
         if fields.get("category"):
-            data["_category_text"] = fields["category"]
             data["category"] = fields["category"]
         return await self.dialogs.start("create", key, turn, data, notice=" ".join(problems) or None)
 

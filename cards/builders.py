@@ -11,7 +11,17 @@ from datetime import datetime
 from typing import Any
 
 from cards.model import (
-    Action, Button, Card, Choice, ChoiceInput, Element, Fact, Facts, Prompt, Text, TextInput,
+    Action,
+    Button,
+    Card,
+    Choice,
+    ChoiceInput,
+    Element,
+    Fact,
+    Facts,
+    Prompt,
+    Text,
+    TextInput,
 )
 from cards.views import Change, DraftView, EventView, NoteView, TicketView
 

@@ -7,11 +7,9 @@ step (handled by the router), and three invalid answers in a row end the dialog 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.errors import TicketbotError
 from bot.principal import Principal

@@ -154,3 +154,14 @@ async def test_find_members_by_name_and_email(services):
     assert "several members" in str(caught.value)
     with pytest.raises(Conflict):
         await services.members.add("Other", "MEGAN@example.com")
+
+
+async def test_api_keys_check_by_hash_until_revoked(services):
+    from bot.keys import KeyService
+
+    keys = KeyService(services.db)
+    new = await keys.create("reporting", actor="test")
+    assert (await keys.check(new.secret)).id == new.row.id
+    assert await keys.check(new.secret + "x") is None
+    await keys.revoke(str(new.row.id), actor="test")
+    assert await keys.check(new.secret) is None
