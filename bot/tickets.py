@@ -47,7 +47,8 @@ class Origin:
     message: str | None = None
 
 
-def _clean_title(title: str) -> str:
+def clean_title(title: str) -> str:
+    """The title with its white space folded; raises Invalid when it is empty or too long."""
     title = " ".join(title.split())
     if not title:
         raise Invalid("A ticket needs a title.")
@@ -202,7 +203,7 @@ class TicketService:
         origin: Origin | None = None,
     ) -> Ticket:
         """Open a ticket on `board` (default board when empty) for `requester` (the principal by default)."""
-        title = _clean_title(title)
+        title = clean_title(title)
         if len(description) > MAX_DESCRIPTION:
             raise Invalid(f"The description is too long; at most {MAX_DESCRIPTION} characters are allowed.")
         requester = requester or principal
@@ -302,9 +303,9 @@ class TicketService:
             ticket = await self._load(session, number, expected_version)
             self._may_work(principal, ticket, "change")
             changes = []
-            if title is not None and _clean_title(title) != ticket.title:
-                changes.append(_change("title", ticket.title, _clean_title(title)))
-                ticket.title = _clean_title(title)
+            if title is not None and clean_title(title) != ticket.title:
+                changes.append(_change("title", ticket.title, clean_title(title)))
+                ticket.title = clean_title(title)
             if description is not None and description.strip() != ticket.description:
                 if len(description) > MAX_DESCRIPTION:
                     raise Invalid(f"The description is too long; at most {MAX_DESCRIPTION} characters are allowed.")

@@ -9,8 +9,8 @@ from bot.errors import Invalid
 from bot.priorities import PRIORITIES, normalize_priority
 from bot.replies import ticket_message
 from bot.seam import Reply
-from bot.tickets import MAX_TITLE, Origin
-from dialogs.engine import AskAgain, Question, Turn, pick
+from bot.tickets import Origin, clean_title
+from dialogs.engine import AskAgain, Question, Turn, choose, pick
 
 SKIP_WORDS = {"skip", "none", "no", "-", "nothing", "n/a"}
 
@@ -24,12 +24,7 @@ class TitleStep:
         return Question("What is the problem, in one line?")
 
     async def accept(self, answer: str, data: dict[str, Any], turn: Turn) -> str:
-        title = " ".join(answer.split())
-        if not title:
-            raise Invalid("The title cannot be empty.")
-        if len(title) > MAX_TITLE:
-            raise Invalid(f"That is {len(title)} characters; a title has at most {MAX_TITLE}. Say it shorter.")
-        return title
+        return clean_title(answer)
 
 
 class DescriptionStep:
@@ -76,10 +71,7 @@ class BoardStep:
 
     async def accept(self, answer: str, data: dict[str, Any], turn: Turn) -> str:
         boards = [b.name for b in await turn.services.boards.list()]
-        chosen = pick(answer, boards)
-        if chosen is None:
-            raise Invalid(f"There is no board '{answer.strip()}'.")
-        return chosen
+        return choose(answer, boards, f"There is no board '{answer.strip()}'.")
 
 
 class CategoryStep:
@@ -103,9 +95,7 @@ class CategoryStep:
         if answer.strip().lower() in SKIP_WORDS:
             return data.get("_category_path")
         children = await self._children(data, turn)
-        chosen = pick(answer, [c.name for c in children])
-        if chosen is None:
-            raise Invalid(f"'{answer.strip()}' is not one of the categories offered.")
+        chosen = choose(answer, [c.name for c in children], f"'{answer.strip()}' is not one of the categories offered.")
         node = next(c for c in children if c.name == chosen)
         path = f"{data['_category_path']}/{chosen}" if data.get("_category_path") else chosen
         data["_category_parent"], data["_category_path"] = node.id, path

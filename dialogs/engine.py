@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-from bot.errors import TicketbotError
+from bot.errors import Invalid, TicketbotError
 from bot.principal import Principal
 from bot.seam import InboundEvent, OutboundMessage, Reply
 from dialogs.store import DialogKey, DialogStore, State
@@ -85,6 +85,14 @@ def pick(answer: str, choices: Sequence[str]) -> str | None:
         if choice.lower() == answer.lower():
             return choice
     return None
+
+
+def choose(answer: str, choices: Sequence[str], error: str) -> str:
+    """The choice an answer names, or Invalid(error) when it names none."""
+    chosen = pick(answer, choices)
+    if chosen is None:
+        raise Invalid(error)
+    return chosen
 
 
 class DialogEngine:

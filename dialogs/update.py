@@ -9,7 +9,7 @@ from bot.errors import Invalid
 from bot.priorities import PRIORITIES, normalize_priority
 from bot.replies import ticket_message
 from bot.seam import Reply
-from dialogs.engine import Question, Turn, pick
+from dialogs.engine import Question, Turn, choose, pick
 
 FIELDS = ("status", "priority", "title", "description")
 
@@ -23,10 +23,7 @@ class FieldStep:
         return Question(f"What do you want to change on #{data['ticket']}?", FIELDS)
 
     async def accept(self, answer: str, data: dict[str, Any], turn: Turn) -> str:
-        chosen = pick(answer, FIELDS)
-        if chosen is None:
-            raise Invalid(f"I can change {', '.join(FIELDS)}; not '{answer.strip()}'.")
-        return chosen
+        return choose(answer, FIELDS, f"I can change {', '.join(FIELDS)}; not '{answer.strip()}'.")
 
 
 class ValueStep:
@@ -49,10 +46,8 @@ class ValueStep:
     async def accept(self, answer: str, data: dict[str, Any], turn: Turn) -> str:
         field = data["field"]
         if field == "status":
-            chosen = pick(answer, await self._statuses(data, turn))
-            if chosen is None:
-                raise Invalid(f"'{answer.strip()}' is not a status of this board.")
-            return chosen
+            statuses = await self._statuses(data, turn)
+            return choose(answer, statuses, f"'{answer.strip()}' is not a status of this board.")
         if field == "priority":
             chosen = pick(answer, PRIORITIES) or normalize_priority(answer)
             if chosen is None:
