@@ -23,6 +23,7 @@ from bot.seam import Actor
 from bot.serialize import board_dict, key_dict, member_dict, note_dict, ticket_dict, timeline_dict
 from bot.services import Services
 from bot.settings import Settings
+from manifest.cli import manifest_app
 
 T = TypeVar("T")
 
@@ -37,6 +38,7 @@ app.add_typer(boards_app, name="boards")
 app.add_typer(members_app, name="members")
 app.add_typer(tickets_app, name="tickets")
 app.add_typer(keys_app, name="keys")
+app.add_typer(manifest_app, name="manifest")
 
 JSON_OPTION = typer.Option(False, "--json", help="Print JSON instead of text.")
 

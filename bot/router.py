@@ -233,7 +233,7 @@ class Router:
     async def _resolve_who(self, who: str, turn: Turn) -> int | None:
         mention = self._mentioned(who, turn.event.mentions)
         if mention is not None:
-            member = await self.services.members.by_identity(turn.event.conversation.platform, mention.user_id)
+            member = await self.services.members.by_identity(mention.platform, mention.user_id)
             if member is None and mention.email:
                 member = await self.services.members.by_email(mention.email)
             if member is None:

@@ -1,0 +1,50 @@
+"""Microsoft Teams: the Bot Framework endpoint, the outgoing-webhook endpoint and the Teams `ChatPort`.
+
+`install` is the `ticketbot.adapters` entry point. Teams is always on: authenticated when `MicrosoftAppId` is
+set, otherwise open to loopback callers only (local use with the Bot Framework Emulator). The outgoing webhook
+is on when `TEAMS_WEBHOOK_SECRET` holds a base64 security token. botbuilder is imported only in this package.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from aiohttp import web
+from botbuilder.integration.aiohttp import CloudAdapter
+
+from adapters.teams import routes, webhook
+from adapters.teams.auth import TeamsAuthentication
+from adapters.teams.connector import HttpSession
+from adapters.teams.port import TeamsPort
+from adapters.teams.roster import Roster
+from adapters.teams.turn import TeamsBot
+from bot.services import Services
+
+log = logging.getLogger(__name__)
+
+
+def install(app: web.Application, services: Services) -> TeamsPort:
+    """Mount the Teams routes on `app` and return the Teams port."""
+    settings = services.settings
+    session = HttpSession()
+    auth = TeamsAuthentication(settings, session)
+    adapter = CloudAdapter(auth)
+    bot = TeamsBot(services, Roster())
+    app_id = settings.microsoft_app_id
+    app.router.add_post(routes.PATH, routes.MessagesEndpoint(adapter, auth, bot, app_id=app_id).handle)
+    if not app_id:
+        log.warning(
+            "Teams runs unauthenticated: MicrosoftAppId is empty, so %s accepts loopback callers only", routes.PATH
+        )
+    secret = settings.teams_webhook_secret.get_secret_value()
+    key = webhook.webhook_key(secret)
+    if key is not None:
+        app.router.add_post(webhook.PATH, webhook.OutgoingWebhook(services, key).handle)
+    elif secret:
+        log.error("TEAMS_WEBHOOK_SECRET is not a base64 security token; the Teams outgoing webhook is off")
+
+    async def close_session(_app: web.Application) -> None:
+        await session.close()
+
+    app.on_cleanup.append(close_session)
+    return TeamsPort(adapter, services, app_id=app_id, tenant_id=settings.microsoft_app_tenant_id)

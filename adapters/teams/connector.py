@@ -1,0 +1,166 @@
+"""Bot Connector clients kept for the life of the app, all sending over one aiohttp session.
+
+botbuilder's stock connector factory builds a new `ConnectorClient` (with new credentials and a `requests`
+session carrying a retry policy) on every turn, and sends each request with `requests` in a worker thread on
+a new connection. Here each (app id, service URL, audience) gets one client, created on first use, whose
+msrest pipeline sends through a shared aiohttp session with keep-alive connections. No retries happen here:
+the caller sees a 429 or 5xx at once (the outbox retries with backoff).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from functools import partial
+from typing import Any
+
+import aiohttp
+from botframework.connector.about import __version__ as SDK_VERSION
+from botframework.connector.aio import ConnectorClient
+from botframework.connector.auth import (
+    AppCredentials,
+    AuthenticationConstants,
+    ConnectorFactory,
+    ServiceClientCredentialsFactory,
+)
+from msrest.exceptions import HttpOperationError
+from msrest.pipeline import AsyncHTTPPolicy, AsyncHTTPSender, AsyncPipeline, Request, Response
+from msrest.pipeline.universal import RawDeserializer
+from msrest.universal_http import ClientRequest
+from msrest.universal_http.async_abc import AsyncClientResponse
+
+USER_AGENT = f"Microsoft-BotFramework/3.1 (BotBuilder Python/{SDK_VERSION}) ticketbot"
+REQUEST_TIMEOUT = aiohttp.ClientTimeout(total=30, connect=10)
+
+
+class HttpSession:
+    """The adapter's one aiohttp client session: opened on first use (inside the event loop), closed with the app."""
+
+    def __init__(self) -> None:
+        self._session: aiohttp.ClientSession | None = None
+        self._closed = False
+
+    def get(self) -> aiohttp.ClientSession:
+        """The open session."""
+        if self._closed:
+            raise RuntimeError("The Teams adapter's HTTP session is closed; the app has shut down.")
+        if self._session is None:
+            self._session = aiohttp.ClientSession(timeout=REQUEST_TIMEOUT)
+        return self._session
+
+    async def close(self) -> None:
+        """Close the session and its connections; later sends fail."""
+        self._closed = True
+        if self._session is not None:
+            await self._session.close()
+
+
+class _ReadResponse(AsyncClientResponse):
+    """An msrest response over an aiohttp response whose body has been read."""
+
+    def __init__(self, request: ClientRequest, response: aiohttp.ClientResponse, body: bytes) -> None:
+        super().__init__(request, response)
+        self.status_code = response.status
+        self.headers = response.headers
+        self.reason = response.reason
+        self._body = body
+
+    def body(self) -> bytes:
+        return self._body
+
+
+class AiohttpSender(AsyncHTTPSender):
+    """The end of an msrest pipeline: sends the request over the shared aiohttp session."""
+
+    def __init__(self, session: HttpSession) -> None:
+        self._session = session
+
+    async def __aenter__(self) -> AiohttpSender:
+        return self
+
+    async def __aexit__(self, *exc_details: Any) -> None:
+        # The session belongs to the app, not to one client.
+        return None
+
+    async def send(self, request: Request, **config: Any) -> Response:
+        http = request.http_request
+        session = self._session.get()
+        async with session.request(http.method, http.url, headers=dict(http.headers), data=http.data) as resp:
+            body = await resp.read()
+        return Response(request, _ReadResponse(http, resp, body))
+
+
+class BearerTokenPolicy(AsyncHTTPPolicy):
+    """Adds the bot's Azure AD token to each request. msal is blocking (it may call Azure AD), so it runs in a
+    thread; it caches the token, so most calls return at once."""
+
+    def __init__(self, credentials: AppCredentials) -> None:
+        super().__init__()
+        self._credentials = credentials
+
+    async def send(self, request: Request, **kwargs: Any) -> Response:
+        app_id = self._credentials.microsoft_app_id
+        if app_id and app_id != AuthenticationConstants.ANONYMOUS_SKILL_APP_ID:
+            token = await asyncio.to_thread(self._credentials.get_access_token)
+            request.http_request.headers["Authorization"] = f"Bearer {token}"
+        return await self.next.send(request, **kwargs)
+
+
+def _pipeline(credentials: AppCredentials, session: HttpSession, config: Any) -> AsyncPipeline:
+    return AsyncPipeline(
+        [config.user_agent_policy, BearerTokenPolicy(credentials), RawDeserializer()], AiohttpSender(session)
+    )
+
+
+class ConnectorPool:
+    """One `ConnectorClient` per (app id, service URL, audience), created on first use and kept."""
+
+    def __init__(
+        self,
+        credentials_factory: ServiceClientCredentialsFactory,
+        session: HttpSession,
+        *,
+        login_endpoint: str = AuthenticationConstants.TO_CHANNEL_FROM_BOT_LOGIN_URL_PREFIX,
+        scope: str = AuthenticationConstants.TO_CHANNEL_FROM_BOT_OAUTH_SCOPE,
+    ) -> None:
+        self._credentials_factory = credentials_factory
+        self._session = session
+        self._login_endpoint = login_endpoint
+        self._scope = scope
+        self._clients: dict[tuple[str | None, str, str], ConnectorClient] = {}
+
+    def factory(self, app_id: str | None) -> ConnectorFactory:
+        """A connector factory (what botbuilder asks for per turn) that hands out this pool's clients."""
+        return PooledConnectorFactory(self, app_id)
+
+    async def client(self, app_id: str | None, service_url: str, audience: str | None = None) -> ConnectorClient:
+        """The client for this bot and service URL, created on first use."""
+        scope = audience or self._scope
+        key = (app_id, service_url, scope)
+        client = self._clients.get(key)
+        if client is None:
+            credentials = await self._credentials_factory.create_credentials(app_id, scope, self._login_endpoint, True)
+            client = ConnectorClient(
+                credentials, base_url=service_url, pipeline_type=partial(_pipeline, credentials, self._session)
+            )
+            client.config.add_user_agent(USER_AGENT)
+            self._clients[key] = client
+        return client
+
+
+def refusal(exc: HttpOperationError) -> tuple[int | None, str | None]:
+    """The HTTP status and Retry-After header of a refused request (msrest keeps the aiohttp response)."""
+    response = exc.response
+    if not isinstance(response, aiohttp.ClientResponse):
+        return None, None
+    return response.status, response.headers.get("Retry-After")
+
+
+class PooledConnectorFactory(ConnectorFactory):
+    """A `ConnectorFactory` for one app id whose clients come from a `ConnectorPool`."""
+
+    def __init__(self, pool: ConnectorPool, app_id: str | None) -> None:
+        self._pool = pool
+        self._app_id = app_id
+
+    async def create(self, service_url: str, audience: str | None = None) -> ConnectorClient:
+        return await self._pool.client(self._app_id, service_url, audience)

@@ -1,0 +1,285 @@
+"""Teams activities and the seam: an activity's JSON becomes an `InboundEvent`; an `OutboundMessage` becomes an
+activity; a stored `ConversationRef` becomes the Bot Framework conversation reference for proactive sends.
+
+Pure functions over the activity as received (a JSON object): the bot endpoint and the outgoing webhook share
+them. Teams threads: in a channel the conversation id of a reply chain is `<channel id>;messageid=<root id>`;
+the reference keeps the channel id as the conversation and the root id as `thread_id`.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from botbuilder.schema import (
+    Activity,
+    ActivityTypes,
+    Attachment,
+    ChannelAccount,
+    ConversationAccount,
+    ConversationReference,
+)
+
+from bot.markup import strip_markup
+from bot.seam import Actor, ConversationRef, EventKind, InboundEvent, MessageRef, OutboundMessage
+from cards.adaptive import render_adaptive
+from cards.model import Card
+
+PLATFORM = "teams"
+CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
+CARD_ACTION_INVOKE = "adaptiveCard/action"
+THREAD_MARK = ";messageid="
+SCOPES = {"personal": "personal", "groupChat": "group", "channel": "channel"}
+CONVERSATION_TYPES = {scope: teams_type for teams_type, scope in SCOPES.items()}
+
+
+class BadActivity(ValueError):
+    """The JSON is not an activity the bot can answer; the message says what is missing."""
+
+
+def _obj(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def check(activity: Any, *, service_url: bool = True) -> Mapping[str, Any]:
+    """The activity, once it has what every answer needs: a type, a conversation id, a sender id and (unless
+    told otherwise) the serviceUrl replies go to. Raises `BadActivity` naming the first thing missing."""
+    if not isinstance(activity, Mapping):
+        raise BadActivity("The body must be a JSON object (a Bot Framework activity).")
+    required = {
+        "type": activity.get("type"),
+        "conversation.id": _obj(activity.get("conversation")).get("id"),
+        "from.id": _obj(activity.get("from")).get("id"),
+    }
+    if service_url:
+        required["serviceUrl"] = activity.get("serviceUrl")
+    for name, value in required.items():
+        if not _text(value):
+            raise BadActivity(f"The activity has no {name} (a non-empty string).")
+    return activity
+
+
+def split_thread(conversation_id: str) -> tuple[str, str | None]:
+    """`19:x@thread.tacv2;messageid=17` → (`19:x@thread.tacv2`, `17`); an id without a thread → (id, None)."""
+    base, mark, thread = conversation_id.partition(THREAD_MARK)
+    return base, (thread or None) if mark else None
+
+
+def scope_of(activity: Mapping[str, Any]) -> str:
+    """personal, group or channel. Older payloads lack `conversationType`: a team in the channel data or a
+    reply-chain id means a channel, `isGroup` a group chat."""
+    conversation = _obj(activity.get("conversation"))
+    scope = SCOPES.get(conversation.get("conversationType"))
+    if scope is not None:
+        return scope
+    channel_data = _obj(activity.get("channelData"))
+    if channel_data.get("team") or THREAD_MARK in str(conversation.get("id", "")):
+        return "channel"
+    return "group" if conversation.get("isGroup") is True else "personal"
+
+
+def tenant_of(activity: Mapping[str, Any]) -> str | None:
+    """The tenant id, from the channel data or the conversation."""
+    return _text(_obj(_obj(activity.get("channelData")).get("tenant")).get("id")) or _text(
+        _obj(activity.get("conversation")).get("tenantId")
+    )
+
+
+def roster_of(activity: Mapping[str, Any]) -> str:
+    """The conversation whose member list holds the sender: the team for a channel, else the conversation."""
+    team = _text(_obj(_obj(activity.get("channelData")).get("team")).get("id"))
+    if team and scope_of(activity) == "channel":
+        return team
+    return str(_obj(activity.get("conversation")).get("id"))
+
+
+def actor_of(activity: Mapping[str, Any]) -> Actor:
+    """The sender: its AAD object id when Teams gives one (the same for every bot), else its Teams user id."""
+    sender = _obj(activity.get("from"))
+    user_id = _text(sender.get("aadObjectId")) or str(sender.get("id"))
+    return Actor(PLATFORM, user_id, _text(sender.get("name")) or "")
+
+
+def conversation_ref(activity: Mapping[str, Any], *, platform: str = PLATFORM) -> ConversationRef:
+    """Where the activity happened, with everything a proactive send needs after a restart."""
+    conversation_id = str(_obj(activity.get("conversation")).get("id"))
+    scope = scope_of(activity)
+    thread = None
+    if scope == "channel":
+        conversation_id, thread = split_thread(conversation_id)
+    channel_data = _obj(activity.get("channelData"))
+    bot = _obj(activity.get("recipient"))
+    data = {
+        "service_url": _text(activity.get("serviceUrl")),
+        "channel": _text(activity.get("channelId")) or "msteams",
+        "tenant_id": tenant_of(activity),
+        "bot_id": _text(bot.get("id")),
+        "bot_name": _text(bot.get("name")),
+        "team_id": _text(_obj(channel_data.get("team")).get("id")),
+        "teams_channel_id": _text(_obj(channel_data.get("channel")).get("id")),
+        "user_id": actor_of(activity).user_id if scope == "personal" else None,
+    }
+    return ConversationRef(platform, conversation_id, thread, scope, {k: v for k, v in data.items() if v})
+
+
+def _mentions(activity: Mapping[str, Any]) -> Iterator[tuple[str, str, str]]:
+    """(mentioned id, mentioned name, the `<at>` label in the text) of each mention entity."""
+    entities = activity.get("entities")
+    for entity in entities if isinstance(entities, list) else ():
+        entity = _obj(entity)
+        mentioned = _obj(entity.get("mentioned"))
+        if entity.get("type") == "mention" and _text(mentioned.get("id")):
+            label = str(entity.get("text") or "").removeprefix("<at>").removesuffix("</at>")
+            yield mentioned["id"], str(mentioned.get("name") or ""), label
+
+
+def bot_ids_of(activity: Mapping[str, Any]) -> set[str]:
+    """The ids the bot goes by in this activity: the recipient (bot endpoint) or, for an outgoing webhook,
+    whose payload names no recipient, every mentioned bot (`28:` ids)."""
+    recipient = _text(_obj(activity.get("recipient")).get("id"))
+    if recipient:
+        return {recipient}
+    return {mention_id for mention_id, _, _ in _mentions(activity) if mention_id.startswith("28:")}
+
+
+def mentions_bot(activity: Mapping[str, Any]) -> bool:
+    """Whether the message @mentions the bot."""
+    bots = bot_ids_of(activity)
+    return any(mention_id in bots for mention_id, _, _ in _mentions(activity))
+
+
+def _key(activity: Mapping[str, Any]) -> str:
+    conversation_id = _obj(activity.get("conversation")).get("id")
+    return f"{conversation_id}:{_text(activity.get('id')) or uuid.uuid4()}"
+
+
+def message_event(activity: Mapping[str, Any], *, platform: str = PLATFORM) -> InboundEvent:
+    """A text message: the bot's own mention removed, other people's mentions listed (by their Teams id)."""
+    bots = bot_ids_of(activity)
+    bot_names = {_text(_obj(activity.get("recipient")).get("name")) or ""}
+    people: dict[str, Actor] = {}
+    for mention_id, name, label in _mentions(activity):
+        if mention_id in bots:
+            bot_names.update({name, label})
+        else:
+            people.setdefault(mention_id, Actor(PLATFORM, mention_id, name or label))
+    stripped = strip_markup(PLATFORM, str(activity.get("text") or ""), bot_names=bot_names - {""})
+    return InboundEvent(
+        EventKind.MESSAGE,
+        conversation_ref(activity, platform=platform),
+        actor_of(activity),
+        _key(activity),
+        text=stripped.text,
+        mentions=tuple(people.values()),
+    )
+
+
+def _card_action(activity: Mapping[str, Any], action: Any, values: Mapping[str, Any]) -> InboundEvent:
+    ref = conversation_ref(activity)
+    pressed = _text(activity.get("replyToId")) or _text(
+        _obj(_obj(activity.get("channelData")).get("legacy")).get("replyToId")
+    )
+    return InboundEvent(
+        EventKind.CARD_ACTION,
+        ref,
+        actor_of(activity),
+        _key(activity),
+        action=_text(action) or _text(values.get("action")),
+        values=dict(values),
+        source_message=MessageRef(ref, pressed) if pressed else None,
+    )
+
+
+def _install_event(kind: EventKind, activity: Mapping[str, Any]) -> InboundEvent:
+    return InboundEvent(kind, conversation_ref(activity), actor_of(activity), _key(activity))
+
+
+def _members_include_bot(activity: Mapping[str, Any], field: str) -> bool:
+    members = activity.get(field)
+    bots = bot_ids_of(activity)
+    return isinstance(members, list) and any(_obj(m).get("id") in bots for m in members)
+
+
+def inbound_event(activity: Mapping[str, Any]) -> InboundEvent | None:
+    """The event for a checked activity, or None when the bot has nothing to do with it (a channel message
+    that does not mention the bot, a typing indicator, a reaction, another invoke, ...)."""
+    kind = activity.get("type")
+    if _obj(activity.get("from")).get("id") in bot_ids_of(activity):
+        return None
+    if kind == ActivityTypes.message:
+        value = activity.get("value")
+        if isinstance(value, Mapping) and value:
+            return _card_action(activity, None, value)
+        if scope_of(activity) != "personal" and not mentions_bot(activity):
+            return None
+        return message_event(activity)
+    if kind == ActivityTypes.invoke and activity.get("name") == CARD_ACTION_INVOKE:
+        action = _obj(_obj(activity.get("value")).get("action"))
+        return _card_action(activity, action.get("verb"), _obj(action.get("data")))
+    if kind == ActivityTypes.conversation_update:
+        if _members_include_bot(activity, "membersAdded"):
+            return _install_event(EventKind.INSTALLED, activity)
+        if _members_include_bot(activity, "membersRemoved"):
+            return _install_event(EventKind.UNINSTALLED, activity)
+    if kind == ActivityTypes.installation_update:
+        action = activity.get("action")
+        if action == "add":
+            return _install_event(EventKind.INSTALLED, activity)
+        if action == "remove":
+            return _install_event(EventKind.UNINSTALLED, activity)
+    return None
+
+
+def is_card_action_invoke(activity: Mapping[str, Any]) -> bool:
+    """An `invoke` named `adaptiveCard/action` (an `Action.Execute` press), which must be answered in the
+    HTTP response."""
+    return activity.get("type") == ActivityTypes.invoke and activity.get("name") == CARD_ACTION_INVOKE
+
+
+def render_card(card: Card) -> dict[str, Any]:
+    """The card as Teams shows it: Adaptive Card 1.5 with `Action.Execute`."""
+    return render_adaptive(card, version="1.5", action_style="execute")
+
+
+def card_attachment(card: Card) -> Attachment:
+    """The card as a message attachment."""
+    return Attachment(content_type=CARD_CONTENT_TYPE, content=render_card(card))
+
+
+def message_activity(message: OutboundMessage) -> Activity:
+    """A message activity. The text goes as plain text (no markup from user input); with a card, the text is
+    the summary shown where the card is not (notifications)."""
+    if message.card is None:
+        return Activity(type=ActivityTypes.message, text=message.text, text_format="plain")
+    return Activity(type=ActivityTypes.message, summary=message.text, attachments=[card_attachment(message.card)])
+
+
+def teams_conversation_id(ref: ConversationRef) -> str:
+    """The Bot Connector conversation id: a channel's reply chain when the reference names a thread."""
+    if ref.scope == "channel" and ref.thread_id:
+        return f"{ref.conversation_id}{THREAD_MARK}{ref.thread_id}"
+    return ref.conversation_id
+
+
+def conversation_reference(ref: ConversationRef) -> ConversationReference:
+    """The Bot Framework reference for a stored conversation; raises ValueError when it lacks a serviceUrl."""
+    data = ref.data
+    service_url = _text(data.get("service_url"))
+    if service_url is None:
+        raise ValueError(f"The Teams conversation {ref.conversation_id} has no stored serviceUrl.")
+    return ConversationReference(
+        channel_id=data.get("channel", "msteams"),
+        service_url=service_url,
+        conversation=ConversationAccount(
+            id=teams_conversation_id(ref),
+            is_group=ref.scope != "personal",
+            conversation_type=CONVERSATION_TYPES.get(ref.scope),
+            tenant_id=data.get("tenant_id"),
+        ),
+        bot=ChannelAccount(id=data.get("bot_id"), name=data.get("bot_name")),
+    )

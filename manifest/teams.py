@@ -1,0 +1,130 @@
+"""The Microsoft Teams app package: `manifest.json` (schema 1.29), `color.png` and `outline.png` in one zip.
+
+The bot is offered in personal chats, teams and group chats. Its command lists (at most ten commands each, the
+limit Teams shows) are taken from the bot's own help (`cards.builders.HELP_COMMANDS`), so the menu Teams shows
+and the commands the bot understands cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+import zipfile
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from cards.builders import ADMIN_HELP_COMMANDS, HELP_COMMANDS
+from manifest.icons import color_icon, outline_icon
+
+MANIFEST_VERSION = "1.29"
+SCHEMA_URL = f"https://developer.microsoft.com/json-schemas/teams/v{MANIFEST_VERSION}/MicrosoftTeams.schema.json"
+ACCENT_COLOR = "#3B5BDB"
+FALLBACK_WEBSITE = "https://example.com/"
+MAX_COMMANDS = 10
+TITLE_MAX = 32
+DESCRIPTION_MAX = 128
+
+PERSONAL_COMMANDS = ("new", "show", "my tickets", "search", "assign", "status", "note", "close", "list", "help")
+TEAM_COMMANDS = ("new", "show", "my tickets", "search", "assign", "status", "note", "close", "follow", "help")
+
+_GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
+_HOST = re.compile(r"^(\*\.)?([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}(:\d{1,5})?$")
+_APP_NAMESPACE = uuid.UUID("6f1d7c52-3f0e-4d59-9a51-2f8c3a0b7e11")
+
+
+def command_word(usage: str) -> str:
+    """The words a command starts with: `assign <n> to <who>` → `assign`, `my tickets` → `my tickets`."""
+    return re.split(r"\s*[<\[#]", usage, maxsplit=1)[0].strip()
+
+
+def command_list(words: tuple[str, ...]) -> list[dict[str, str]]:
+    """Manifest commands for these command words, described from the bot's help."""
+    help_by_word = {command_word(usage): (usage, text) for usage, text in HELP_COMMANDS + ADMIN_HELP_COMMANDS}
+    commands = []
+    for word in words[:MAX_COMMANDS]:
+        usage, text = help_by_word[word]
+        description = f"{usage}: {text}" if usage != word else text
+        commands.append({"title": word[:TITLE_MAX], "description": description[:DESCRIPTION_MAX]})
+    return commands
+
+
+def normalize_domain(domain: str) -> str:
+    """The host of a domain given as a host or a URL (`https://bot.example.com/api/messages` → `bot.example.com`)."""
+    host = urlsplit(domain if "//" in domain else f"//{domain}").netloc or domain
+    if not _HOST.match(host):
+        raise ValueError(f"'{domain}' is not a host name such as bot.example.com.")
+    return host.lower()
+
+
+def _app_version() -> str:
+    try:
+        return version("ticketbot")
+    except PackageNotFoundError:
+        return "0.0.0"
+
+
+def teams_manifest(*, bot_id: str, name: str, domain: str | None, website: str | None = None) -> dict[str, Any]:
+    """The manifest for the bot `bot_id` (its Microsoft App ID). The app id is derived from the bot id, so
+    rebuilding the package updates the same app in Teams. Developer links go to `website`, else to the
+    bot's domain, else to a placeholder."""
+    if not _GUID.match(bot_id):
+        raise ValueError(f"'{bot_id}' is not a Microsoft App ID (a GUID such as 00000000-0000-0000-0000-000000000000).")
+    name = " ".join(name.split())
+    if not name:
+        raise ValueError("The app needs a name.")
+    host = normalize_domain(domain) if domain else None
+    site = (website or (f"https://{host}/" if host else FALLBACK_WEBSITE)).rstrip("/")
+    return {
+        "$schema": SCHEMA_URL,
+        "manifestVersion": MANIFEST_VERSION,
+        "version": _app_version(),
+        "id": str(uuid.uuid5(_APP_NAMESPACE, bot_id.lower())),
+        "developer": {
+            "name": name[:32],
+            "websiteUrl": f"{site}/",
+            "privacyUrl": f"{site}/privacy",
+            "termsOfUseUrl": f"{site}/terms",
+        },
+        "name": {"short": name[:30], "full": f"{name} service desk"[:100]},
+        "description": {
+            "short": "Open, follow and update service desk tickets from chat.",
+            "full": (
+                f"{name} opens tickets from what you write, in a chat with the bot or by mentioning it in a "
+                "channel, and answers with cards whose buttons assign, update and close them. Technicians get a "
+                "card for each new ticket on the boards their channels follow, and a message when a ticket "
+                "assigned to them changes. Type help to see every command."
+            ),
+        },
+        "icons": {"color": "color.png", "outline": "outline.png"},
+        "accentColor": ACCENT_COLOR,
+        "bots": [
+            {
+                "botId": bot_id,
+                "scopes": ["personal", "team", "groupChat"],
+                "supportsFiles": False,
+                "isNotificationOnly": False,
+                "commandLists": [
+                    {"scopes": ["personal"], "commands": command_list(PERSONAL_COMMANDS)},
+                    {"scopes": ["team", "groupChat"], "commands": command_list(TEAM_COMMANDS)},
+                ],
+            }
+        ],
+        "validDomains": [host] if host else [],
+    }
+
+
+def build_teams_package(
+    out: Path, *, bot_id: str, name: str, domain: str | None, website: str | None = None
+) -> Path:
+    """Write the app package zip to `out` (parent folders created) and return its path."""
+    manifest = teams_manifest(bot_id=bot_id, name=name, domain=domain, website=website)
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as package:
+        package.writestr("manifest.json", json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
+        package.writestr("color.png", color_icon(ACCENT_COLOR))
+        package.writestr("outline.png", outline_icon())
+    return out

@@ -1,0 +1,1 @@
+"""Local fakes of the platforms' APIs, served over real HTTP for the tests."""

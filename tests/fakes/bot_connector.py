@@ -1,0 +1,129 @@
+"""A local Bot Connector: the REST API a bot calls at an activity's `serviceUrl`, recording every request.
+
+It answers the way the real service does (`{"id": ...}` for a posted activity, a conversation resource for a
+new conversation, a member or a 404 for a roster lookup), and can be told to refuse the next requests (429 with
+Retry-After, 5xx) to exercise failure paths. Tests point the activities' `serviceUrl` at `url + "/"`.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """One request the stub received."""
+
+    method: str
+    path: str
+    conversation_id: str | None
+    activity_id: str | None
+    json: Any
+    headers: dict[str, str] = field(repr=False)
+    status: int = 200
+    answer: Any = None
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """How to answer the next request instead of accepting it."""
+
+    status: int
+    retry_after: str | None = None
+
+
+class BotConnectorStub:
+    """The fake service. Use as `async with BotConnectorStub() as connector:`; `connector.url` is its base."""
+
+    def __init__(self, members: dict[str, dict[str, Any]] | None = None) -> None:
+        self.members = dict(members or {})
+        self.requests: list[Recorded] = []
+        self.refusals: list[Refusal] = []
+        self._ids = itertools.count(1700000000001)
+        app = web.Application()
+        app.router.add_post("/v3/conversations", self._create_conversation)
+        app.router.add_post("/v3/conversations/{conversation}/activities", self._post_activity)
+        app.router.add_post("/v3/conversations/{conversation}/activities/{activity}", self._post_activity)
+        app.router.add_put("/v3/conversations/{conversation}/activities/{activity}", self._put_activity)
+        app.router.add_delete("/v3/conversations/{conversation}/activities/{activity}", self._delete_activity)
+        app.router.add_get("/v3/conversations/{conversation}/members", self._members)
+        app.router.add_get("/v3/conversations/{conversation}/members/{member}", self._member)
+        self._server = TestServer(app, host="127.0.0.1")
+        self.url = ""
+
+    async def __aenter__(self) -> BotConnectorStub:
+        await self._server.start_server()
+        self.url = str(self._server.make_url("")).rstrip("/")
+        return self
+
+    async def __aexit__(self, *exc_info: Any) -> None:
+        await self._server.close()
+
+    @property
+    def service_url(self) -> str:
+        """What to put in an activity's `serviceUrl`."""
+        return self.url + "/"
+
+    def refuse_next(self, status: int, retry_after: str | None = None) -> None:
+        """Answer the next request with this error status instead."""
+        self.refusals.append(Refusal(status, retry_after))
+
+    def activities(self) -> list[Recorded]:
+        """The activities the bot posted or replaced, in order (roster lookups and the like left out)."""
+        return [r for r in self.requests if r.method in {"POST", "PUT"} and "/activities" in r.path]
+
+    async def _answer(self, request: web.Request, status: int, answer: Any) -> web.Response:
+        """Record the request, then answer it as given, or with the next queued refusal."""
+        body = await request.read()
+        if self.refusals:
+            refusal = self.refusals.pop(0)
+            status = refusal.status
+            answer = {"error": {"code": "ServiceError", "message": f"refused with {status}"}}
+            headers = {"Retry-After": refusal.retry_after} if refusal.retry_after else None
+        else:
+            headers = None
+        self.requests.append(
+            Recorded(
+                request.method,
+                request.path,
+                request.match_info.get("conversation"),
+                request.match_info.get("activity"),
+                json.loads(body) if body else None,
+                dict(request.headers),
+                status,
+                answer,
+            )
+        )
+        return web.json_response(answer, status=status, headers=headers)
+
+    def _new_id(self) -> str:
+        return str(next(self._ids))
+
+    async def _create_conversation(self, request: web.Request) -> web.Response:
+        created = {"id": f"a:stub-{self._new_id()}", "activityId": self._new_id(), "serviceUrl": self.service_url}
+        return await self._answer(request, 201, created)
+
+    async def _post_activity(self, request: web.Request) -> web.Response:
+        return await self._answer(request, 201, {"id": self._new_id()})
+
+    async def _put_activity(self, request: web.Request) -> web.Response:
+        return await self._answer(request, 200, {"id": request.match_info["activity"]})
+
+    async def _delete_activity(self, request: web.Request) -> web.Response:
+        return await self._answer(request, 200, {})
+
+    async def _members(self, request: web.Request) -> web.Response:
+        return await self._answer(request, 200, list(self.members.values()))
+
+    async def _member(self, request: web.Request) -> web.Response:
+        member = self.members.get(request.match_info["member"])
+        if member is None:
+            missing = {"error": {"code": "MemberNotFoundInConversation", "message": "The member was not found."}}
+            return await self._answer(request, 404, missing)
+        return await self._answer(request, 200, member)
