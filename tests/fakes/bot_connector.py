@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
-from aiohttp.test_utils import TestServer
+
+from tests.http import LocalServer
 
 
 @dataclass(frozen=True)
@@ -38,7 +39,7 @@ class Refusal:
     retry_after: str | None = None
 
 
-class BotConnectorStub:
+class BotConnectorStub(LocalServer):
     """The fake service. Use as `async with BotConnectorStub() as connector:`; `connector.url` is its base."""
 
     def __init__(self, members: dict[str, dict[str, Any]] | None = None) -> None:
@@ -54,16 +55,7 @@ class BotConnectorStub:
         app.router.add_delete("/v3/conversations/{conversation}/activities/{activity}", self._delete_activity)
         app.router.add_get("/v3/conversations/{conversation}/members", self._members)
         app.router.add_get("/v3/conversations/{conversation}/members/{member}", self._member)
-        self._server = TestServer(app, host="127.0.0.1")
-        self.url = ""
-
-    async def __aenter__(self) -> BotConnectorStub:
-        await self._server.start_server()
-        self.url = str(self._server.make_url("")).rstrip("/")
-        return self
-
-    async def __aexit__(self, *exc_info: Any) -> None:
-        await self._server.close()
+        super().__init__(app)
 
     @property
     def service_url(self) -> str:

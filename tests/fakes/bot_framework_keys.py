@@ -13,9 +13,10 @@ from typing import Any
 
 import jwt
 from aiohttp import web
-from aiohttp.test_utils import TestServer
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
+
+from tests.http import LocalServer
 
 CHANNEL_ISSUER = "https://api.botframework.com"
 
@@ -25,7 +26,7 @@ def new_key() -> rsa.RSAPrivateKey:
     return rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
 
-class SigningKeys:
+class SigningKeys(LocalServer):
     """The fake issuer. Use as `async with SigningKeys() as keys:`."""
 
     def __init__(self, *, kid: str = "ticketbot-test-key", endorsements: tuple[str, ...] = ("msteams",)) -> None:
@@ -36,16 +37,7 @@ class SigningKeys:
         app = web.Application()
         app.router.add_get("/v1/.well-known/openidconfiguration", self._metadata)
         app.router.add_get("/v1/.well-known/keys", self._keys)
-        self._server = TestServer(app, host="127.0.0.1")
-        self.url = ""
-
-    async def __aenter__(self) -> SigningKeys:
-        await self._server.start_server()
-        self.url = str(self._server.make_url("")).rstrip("/")
-        return self
-
-    async def __aexit__(self, *exc_info: Any) -> None:
-        await self._server.close()
+        super().__init__(app)
 
     @property
     def metadata_url(self) -> str:
