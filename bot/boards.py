@@ -30,10 +30,7 @@ class BoardService:
     async def list(self) -> Sequence[Board]:
         """Every board in creation order, with its statuses."""
         async with self.db.sessions() as session:
-            boards = (await session.scalars(select(Board).order_by(Board.id))).all()
-            for board in boards:
-                await session.refresh(board, ["statuses"])
-            return boards
+            return (await session.scalars(select(Board).order_by(Board.id))).all()
 
     async def get(self, name: str) -> Board:
         """The board called `name` (case-insensitive), with its statuses."""
@@ -41,7 +38,6 @@ class BoardService:
             board = await session.scalar(select(Board).where(func.lower(Board.name) == name.strip().lower()))
             if board is None:
                 raise NotFound(f"There is no board '{name}'.")
-            await session.refresh(board, ["statuses"])
             return board
 
     async def add(

@@ -127,8 +127,6 @@ class TicketService:
         ticket = await session.scalar(self._by_number(number).with_for_update(of=Ticket))
         if ticket is None:
             raise NotFound(f"There is no ticket #{number}.")
-        await session.refresh(ticket, ["board"])
-        await session.refresh(ticket.board, ["statuses"])
         if expected_version is not None and ticket.version != expected_version:
             raise Conflict(f"Ticket #{number} changed since you saw it (version {expected_version}, now {ticket.version}).", ticket)
         # Touching the row here makes every change one UPDATE, so the version goes up by exactly one.
@@ -210,7 +208,6 @@ class TicketService:
         origin = origin or Origin()
         async with self.db.transaction() as session:
             board_row = await self.board_named(session, board)
-            await session.refresh(board_row, ["statuses"])
             chosen_priority = _priority(priority) if priority else board_row.default_priority
             category_row = await self._category(session, board_row, category)
             first_status = next(s for s in board_row.statuses if not s.is_closed)
@@ -249,7 +246,6 @@ class TicketService:
             ticket = await session.scalar(self._by_number(number))
             if ticket is None:
                 raise NotFound(f"There is no ticket #{number}.")
-            await session.refresh(ticket.board, ["statuses"])
             return ticket
 
     async def list(
@@ -352,7 +348,6 @@ class TicketService:
         async with self.db.transaction() as session:
             ticket = await self._load(session, number, expected_version)
             self._may_work(principal, ticket, "assign")
-            await session.refresh(ticket, ["assignees"])
             before = [m.name for m in ticket.assignees]
             current = {m.id for m in ticket.assignees}
             wanted = [await session.get(Member, m.id) for m in members]
