@@ -299,17 +299,19 @@ class TicketService:
             ticket = await self._load(session, number, expected_version)
             self._may_work(principal, ticket, "change")
             changes = []
-            if title is not None and clean_title(title) != ticket.title:
-                changes.append(_change("title", ticket.title, clean_title(title)))
-                ticket.title = clean_title(title)
+            new_title = clean_title(title) if title is not None else ticket.title
+            if new_title != ticket.title:
+                changes.append(_change("title", ticket.title, new_title))
+                ticket.title = new_title
             if description is not None and description.strip() != ticket.description:
                 if len(description) > MAX_DESCRIPTION:
                     raise Invalid(f"The description is too long; at most {MAX_DESCRIPTION} characters are allowed.")
                 changes.append(_change("description", ticket.description, description.strip()))
                 ticket.description = description.strip()
-            if priority is not None and _priority(priority) != ticket.priority:
-                changes.append(_change("priority", ticket.priority, _priority(priority)))
-                ticket.priority = _priority(priority)
+            new_priority = _priority(priority) if priority is not None else ticket.priority
+            if new_priority != ticket.priority:
+                changes.append(_change("priority", ticket.priority, new_priority))
+                ticket.priority = new_priority
             if status is not None:
                 new_status = self._status(ticket.board, status)
                 if new_status.id != ticket.status_id:
