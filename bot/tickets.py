@@ -176,6 +176,23 @@ class TicketService:
         )
         await session.flush()
 
+    @staticmethod
+    async def _write_note(
+        session: AsyncSession, ticket: Ticket, principal: Principal, text: str, *, internal: bool
+    ) -> tuple[Note, dict[str, Any]]:
+        """Add a note row; returns it and the change entry that records it."""
+        note = Note(
+            uid=str(uuid.uuid4()),
+            ticket_id=ticket.id,
+            author_member_id=principal.member_id,
+            author_name=principal.name,
+            text=text,
+            internal=internal,
+        )
+        session.add(note)
+        await session.flush()
+        return note, _change("note", None, note.uid) | {"internal": internal}
+
     async def _next_number(self, session: AsyncSession) -> int:
         # One UPDATE ... RETURNING: the row lock (PostgreSQL) or the single writer (SQLite) serialises it,
         # and a rolled-back create gives its number back, so numbers have no gaps.
@@ -391,19 +408,8 @@ class TicketService:
                     raise Forbidden(f"You can add notes only to your own tickets; #{number} is not yours.")
                 if internal:
                     raise Forbidden("Only desk members can add internal notes.")
-            note = Note(
-                uid=str(uuid.uuid4()),
-                ticket_id=ticket.id,
-                author_member_id=principal.member_id,
-                author_name=principal.name,
-                text=text,
-                internal=internal,
-            )
-            session.add(note)
-            await session.flush()
-            await self._record(
-                session, ticket, principal, "note", [_change("note", None, note.uid) | {"internal": internal}], note
-            )
+            note, change = await self._write_note(session, ticket, principal, text, internal=internal)
+            await self._record(session, ticket, principal, "note", [change], note)
         return await self.get(number), note
 
     async def close(
@@ -421,17 +427,8 @@ class TicketService:
             ticket.status = closed
             note = None
             if reason and reason.strip():
-                note = Note(
-                    uid=str(uuid.uuid4()),
-                    ticket_id=ticket.id,
-                    author_member_id=principal.member_id,
-                    author_name=principal.name,
-                    text=reason.strip()[:MAX_NOTE],
-                    internal=False,
-                )
-                session.add(note)
-                await session.flush()
-                changes.append(_change("note", None, note.uid) | {"internal": False})
+                note, change = await self._write_note(session, ticket, principal, reason.strip()[:MAX_NOTE], internal=False)
+                changes.append(change)
             await self._record(session, ticket, principal, "closed", changes, note)
         return await self.get(number)
 
