@@ -1,0 +1,1 @@
+"""The `ticketbot` command line (Typer), one module per resource."""
