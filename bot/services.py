@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from bot.boards import BoardService
-from bot.conversations import ConversationService
-from bot.members import MemberService
-from bot.router import Router
+from bot.desk.boards import BoardService
+from bot.desk.conversations import ConversationService
+from bot.desk.members import MemberService
+from bot.chat.pipeline import Router
 from bot.seam import ChatPort, Core
 from bot.settings import Settings
-from bot.tickets import TicketService
+from bot.desk.tickets import TicketService
 from storage.db import Database
 from storage.migrate import upgrade
 

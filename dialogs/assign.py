@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from bot.errors import Invalid, NotFound
-from bot.replies import ticket_message
+from bot.desk.errors import Invalid, NotFound
+from dialogs.replies import ticket_message
 from bot.seam import Reply
 from dialogs.engine import AskAgain, Question, Turn, pick
 

@@ -11,8 +11,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-from bot.errors import Invalid, TicketbotError
-from bot.principal import Principal
+from bot.desk.errors import Invalid, TicketbotError
+from bot.desk.principal import Principal
 from bot.seam import InboundEvent, OutboundMessage, Reply
 from dialogs.store import DialogKey, DialogStore, State
 

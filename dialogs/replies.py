@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from bot.seam import OutboundMessage
-from bot.views import ticket_view
+from bot.desk.views import ticket_view
 from cards.builders import help_card, ticket_card
 from cards.model import Card, Text
 from storage.models import Ticket, utcnow

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from bot.errors import Invalid
-from bot.priorities import PRIORITIES, normalize_priority
-from bot.replies import ticket_message
+from bot.desk.errors import Invalid
+from bot.desk.priorities import PRIORITIES, normalize_priority
+from dialogs.replies import ticket_message
 from bot.seam import Reply
 from dialogs.engine import Question, Turn, choose, pick
 

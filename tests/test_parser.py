@@ -1,11 +1,11 @@
-"""Understanding a message: platform markup is stripped (bot.markup), then the text is parsed (bot.parser)."""
+"""Understanding a message: platform markup is stripped (adapters.markup), then the text is parsed (bot.chat.parser)."""
 
 from __future__ import annotations
 
 import pytest
 
-from bot.markup import Mention, Stripped, strip_markup
-from bot.parser import TITLE_MAX, USAGE, Intent, parse
+from adapters.markup import Mention, Stripped, strip_markup
+from bot.chat.parser import TITLE_MAX, USAGE, Intent, parse
 
 PRIORITY_ERROR = "“{}” is not a priority: use low, medium, high or critical."
 

@@ -7,8 +7,8 @@ import asyncio
 import pytest
 from sqlalchemy import func, select, text
 
-from bot.errors import Conflict
-from bot.principal import CLI_ADMIN
+from bot.desk.errors import Conflict
+from bot.desk.principal import CLI_ADMIN
 from storage.models import Board, Ticket, TicketEventRow, TimelineEntry
 
 
@@ -112,7 +112,7 @@ async def test_sqlite_runs_in_wal_with_foreign_keys(sqlite_services):
 
 
 async def test_board_names_are_unique(services):
-    from bot.errors import Conflict as Duplicate
+    from bot.desk.errors import Conflict as Duplicate
 
     with pytest.raises(Duplicate):
         await services.boards.add("service desk ")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.errors import Conflict, Forbidden, Invalid, NotFound
-from bot.principal import CLI_ADMIN
+from bot.desk.errors import Conflict, Forbidden, Invalid, NotFound
+from bot.desk.principal import CLI_ADMIN
 from bot.seam import Actor
 
 
@@ -157,7 +157,7 @@ async def test_find_members_by_name_and_email(services):
 
 
 async def test_api_keys_check_by_hash_until_revoked(services):
-    from bot.keys import KeyService
+    from bot.desk.keys import KeyService
 
     keys = KeyService(services.db)
     new = await keys.create("reporting", actor="test")

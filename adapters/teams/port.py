@@ -19,7 +19,7 @@ from msrest.exceptions import HttpOperationError
 
 from adapters.teams.connector import refusal
 from adapters.teams.translate import PLATFORM, conversation_reference, message_activity
-from bot.errors import NotFound
+from bot.desk.errors import NotFound
 from bot.seam import Actor, ConversationRef, MessageRef, OutboundMessage
 from bot.services import Services
 

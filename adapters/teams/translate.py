@@ -21,7 +21,7 @@ from botbuilder.schema import (
     ConversationReference,
 )
 
-from bot.markup import strip_markup
+from adapters.markup import strip_markup
 from bot.seam import Actor, ConversationRef, EventKind, InboundEvent, MessageRef, OutboundMessage
 from cards.adaptive import render_adaptive
 from cards.model import Card

@@ -1,6 +1,6 @@
 """Understanding a message (SPEC §3): turning plain text into an `Intent`.
 
-The text is expected without platform markup (see `bot.markup`). Only exact command shapes are commands; free
+The text is expected without platform markup (see `adapters.markup`). Only exact command shapes are commands; free
 text that merely starts with a command word ("show me how to reset my password", "close the window in room
 5") is a draft. Text that clearly tries to be a command but is malformed or misspelt ("asign 42 to me",
 "show abc", "close") is `unknown`, with the usage of the closest command as the suggestion.
@@ -20,7 +20,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from bot.priorities import PRIORITIES, normalize_priority
+from bot.desk.priorities import PRIORITIES, normalize_priority
 
 TITLE_MAX = 200
 """The longest title a draft or structured form produces (SPEC §2: title 1..200 chars)."""

@@ -15,15 +15,15 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.exc import IntegrityError
 
-from bot.errors import Forbidden, Invalid, NotFound, TicketbotError
-from bot.follows import FollowService
-from bot.parser import Intent, parse
-from bot.principal import Principal
-from bot.priorities import normalize_priority
-from bot.replies import help_message, notice_card, say, ticket_message
+from bot.desk.errors import Forbidden, Invalid, NotFound, TicketbotError
+from bot.desk.follows import FollowService
+from bot.chat.parser import Intent, parse
+from bot.desk.principal import Principal
+from bot.desk.priorities import normalize_priority
+from dialogs.replies import help_message, notice_card, say, ticket_message
 from bot.seam import ConversationRef, EventKind, InboundEvent, OutboundMessage, Reply
-from bot.tickets import Origin
-from bot.views import ticket_view
+from bot.desk.tickets import Origin
+from bot.desk.views import ticket_view
 from cards.builders import create_form, list_card, welcome_card
 from cards.views import DraftView
 from dialogs.assign import AssignDialog, member_for

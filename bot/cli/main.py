@@ -16,14 +16,14 @@ import typer
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.errors import TicketbotError
-from bot.keys import KeyService
-from bot.principal import CLI_ADMIN, Principal
+from bot.desk.errors import TicketbotError
+from bot.desk.keys import KeyService
+from bot.desk.principal import CLI_ADMIN, Principal
 from bot.seam import Actor
-from bot.serialize import board_dict, key_dict, member_dict, note_dict, ticket_dict, timeline_dict
+from bot.desk.serialize import board_dict, key_dict, member_dict, note_dict, ticket_dict, timeline_dict
 from bot.services import Services
 from bot.settings import Settings
-from manifest.cli import manifest_app
+from bot.cli.manifest import manifest_app
 
 T = TypeVar("T")
 

@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from bot.errors import Conflict, Invalid, NotFound
-from bot.priorities import normalize_priority
+from bot.desk.errors import Conflict, Invalid, NotFound
+from bot.desk.priorities import normalize_priority
 from storage.db import Database
 from storage.models import Board, Category, Status
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from bot.errors import Invalid
+from bot.desk.errors import Invalid
 from bot.seam import ConversationRef
 from storage.db import Database
 from storage.models import Board, Conversation, Recipient, Rule

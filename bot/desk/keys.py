@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import or_, select
 
-from bot.errors import Invalid, NotFound
+from bot.desk.errors import Invalid, NotFound
 from storage.db import Database
 from storage.models import ApiKey, AuditEntry, utcnow
 

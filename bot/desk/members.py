@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 
-from bot.errors import Conflict, Invalid, NotFound
-from bot.principal import Principal
+from bot.desk.errors import Conflict, Invalid, NotFound
+from bot.desk.principal import Principal
 from bot.seam import Actor
 from storage.db import Database
 from storage.models import Identity, Member

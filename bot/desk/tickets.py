@@ -16,9 +16,9 @@ from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
-from bot.errors import Conflict, Forbidden, Invalid, NotFound
-from bot.principal import Principal
-from bot.priorities import PRIORITIES, normalize_priority
+from bot.desk.errors import Conflict, Forbidden, Invalid, NotFound
+from bot.desk.principal import Principal
+from bot.desk.priorities import PRIORITIES, normalize_priority
 from storage.db import Database
 from storage.models import (
     Board,

@@ -10,7 +10,7 @@ import textwrap
 import pytest
 
 from adapters.teams.port import TeamsDeliveryError
-from bot.errors import NotFound
+from bot.desk.errors import NotFound
 from bot.seam import Actor, ConversationRef, MessageRef, OutboundMessage
 from cards.builders import welcome_card
 from tests.teams.conftest import TESTS, serve_teams

@@ -12,7 +12,7 @@ from PIL import Image
 from typer.testing import CliRunner
 
 from cards.builders import ADMIN_HELP_COMMANDS, HELP_COMMANDS
-from manifest.cli import manifest_app
+from bot.cli.manifest import manifest_app
 from manifest.teams import MANIFEST_VERSION, build_teams_package, command_word, teams_manifest
 from tests.teams.conftest import schema
 
