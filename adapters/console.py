@@ -13,8 +13,7 @@ import sys
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from bot.seam import Actor, ConversationRef, EventKind, InboundEvent, OutboundMessage, Reply
-from bot.services import Services
+from bot.seam import Actor, ConversationRef, Core, EventKind, InboundEvent, OutboundMessage, Reply
 from cards.model import Button, Card, ChoiceInput, Prompt, TextInput
 from cards.text import input_display, render_text
 
@@ -35,8 +34,11 @@ async def read_line(prompt: str) -> str | None:
 class ConsoleChat:
     """One terminal conversation between a local user and the core."""
 
-    def __init__(self, services: Services, actor: Actor, ask: Ask = read_line, show: Callable[[str], None] = print) -> None:
-        self.services = services
+    def __init__(
+        self, core: Core, bot_name: str, actor: Actor, ask: Ask = read_line, show: Callable[[str], None] = print
+    ) -> None:
+        self.core = core
+        self.bot_name = bot_name
         self.actor = actor
         self.ask = ask
         self.show = show
@@ -82,7 +84,7 @@ class ConsoleChat:
                     if answer is None:
                         return None
                     values[element.id] = answer
-        return await self.services.core.handle(self._event(EventKind.CARD_ACTION, action=action.verb, values=values))
+        return await self.core.handle(self._event(EventKind.CARD_ACTION, action=action.verb, values=values))
 
     async def _fill(self, element: TextInput | ChoiceInput) -> str | None:
         if isinstance(element, TextInput):
@@ -102,7 +104,7 @@ class ConsoleChat:
 
     async def run(self) -> None:
         """Chat until the user says quit or the input ends."""
-        self.show(f"Chatting with {self.services.settings.bot_name} as {self.actor.name}. Type `help`, or `quit` to leave.")
+        self.show(f"Chatting with {self.bot_name} as {self.actor.name}. Type `help`, or `quit` to leave.")
         while True:
             line = await self.ask("you> ")
             if line is None or line.strip().lower() in QUIT_WORDS:
@@ -113,6 +115,6 @@ class ConsoleChat:
             if stripped.startswith("/") and stripped[1:].isdigit():
                 reply = await self._press(int(stripped[1:]))
             else:
-                reply = await self.services.core.handle(self._event(EventKind.MESSAGE, text=line))
+                reply = await self.core.handle(self._event(EventKind.MESSAGE, text=line))
             if reply is not None:
                 self._render(reply)

@@ -1,48 +1,27 @@
 """The aiohttp application: health endpoints, JSON errors, body size limit, and the platform adapters.
 
 Adapters are found through the `ticketbot.adapters` entry points, so this module (and the whole core) never
-imports a platform SDK. Each entry point is a function `install(app, services) -> ChatPort | None` that
-mounts its routes and returns its port when the platform is configured.
+imports a platform SDK. Each entry point is a function `install(app, AdapterContext) -> Mounted | None` that
+mounts its routes and reports what it mounted (routes, ports, background tasks); None means it is off.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
-from collections.abc import Awaitable, Callable
 from importlib.metadata import entry_points
 
 from aiohttp import web
 
+from bot.seam import Mounted
 from bot.services import Services
+from bot.web import MAX_BODY, errors_as_json
 
 log = logging.getLogger(__name__)
 
-MAX_BODY = 1024 * 1024
 SERVICES = web.AppKey("services", Services)
-
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-
-def json_error(status: int, message: str) -> web.Response:
-    """A JSON error answer: `{"error": message}` with the given status."""
-    return web.json_response({"error": message}, status=status)
-
-
-@web.middleware
-async def errors_as_json(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Every error answer is JSON; an unexpected failure is logged and answered without details."""
-    if request.content_length is not None and request.content_length > MAX_BODY:
-        return json_error(413, f"The request body is larger than {MAX_BODY} bytes.")
-    try:
-        return await handler(request)
-    except web.HTTPException as exc:
-        if exc.status < 400:
-            raise
-        message = exc.text if exc.text and not exc.text.startswith(f"{exc.status}:") else exc.reason
-        return json_error(exc.status, message)
-    except Exception:
-        log.exception("unhandled error on %s %s", request.method, request.path)
-        return json_error(500, "Something went wrong on our side; it has been logged.")
+MOUNTED = web.AppKey("mounted", list[Mounted])
 
 
 async def healthz(_request: web.Request) -> web.Response:
@@ -51,17 +30,30 @@ async def healthz(_request: web.Request) -> web.Response:
 
 
 async def readyz(request: web.Request) -> web.Response:
-    """Readiness: the database answers."""
-    if await request.app[SERVICES].db.ping():
-        return web.json_response({"status": "ready"})
-    return web.json_response({"status": "unavailable", "error": "The database does not answer."}, status=503)
+    """Readiness: the database answers, and every long-lived platform connection is up."""
+    checks = {m.platform: m.ready() for m in request.app[MOUNTED] if m.ready is not None}
+    if not await request.app[SERVICES].db.ping():
+        body = {"status": "unavailable", "error": "The database does not answer.", "platforms": checks}
+        return web.json_response(body, status=503)
+    down = sorted(platform for platform, up in checks.items() if not up)
+    if down:
+        body = {"status": "unavailable", "error": f"Not connected: {', '.join(down)}.", "platforms": checks}
+        return web.json_response(body, status=503)
+    return web.json_response({"status": "ready", "platforms": checks})
 
 
-def _install_adapters(app: web.Application, services: Services) -> None:
-    for entry in entry_points(group="ticketbot.adapters"):
-        port = entry.load()(app, services)
-        if port is not None:
+def install_adapters(app: web.Application, services: Services) -> list[Mounted]:
+    """Run every adapter's `install`; register the ports of those that are on."""
+    mounted: list[Mounted] = []
+    context = services.adapter_context()
+    for entry in sorted(entry_points(group="ticketbot.adapters"), key=lambda e: e.name):
+        result = entry.load()(app, context)
+        if result is None:
+            continue
+        mounted.append(result)
+        for port in result.ports:
             services.ports[port.platform] = port
+    return mounted
 
 
 def create_app(services: Services, *, upgrade: bool = True) -> web.Application:
@@ -70,13 +62,21 @@ def create_app(services: Services, *, upgrade: bool = True) -> web.Application:
     app[SERVICES] = services
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
-    _install_adapters(app, services)
+    app[MOUNTED] = install_adapters(app, services)
+    tasks: list[asyncio.Task[None]] = []
 
     async def on_startup(_app: web.Application) -> None:
         if upgrade:
             await services.upgrade()
+        for mounted in app[MOUNTED]:
+            tasks.extend(asyncio.create_task(start()) for start in mounted.background)
 
     async def on_cleanup(_app: web.Application) -> None:
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
         await services.close()
 
     app.on_startup.append(on_startup)

@@ -7,11 +7,20 @@ These types are the only thing the core and an adapter share: an adapter turns a
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+import json
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, Literal, Protocol, get_args
 
 from cards.model import Card
+
+if TYPE_CHECKING:
+    from bot.settings import Settings
+    from bot.web import SharedSession
+
+Scope = Literal["personal", "group", "channel"]
+SCOPES: tuple[Scope, ...] = get_args(Scope)
 
 
 class EventKind(str, enum.Enum):
@@ -23,15 +32,53 @@ class EventKind(str, enum.Enum):
     UNINSTALLED = "uninstalled"
 
 
+def _frozen(data: Mapping[str, Any]) -> Mapping[str, Any]:
+    return data if isinstance(data, MappingProxyType) else MappingProxyType(dict(data))
+
+
 @dataclass(frozen=True)
 class ConversationRef:
-    """Where: enough to reply in a conversation, or to send into it proactively later."""
+    """Where: enough to reply in a conversation, or to send into it proactively later.
+
+    Hashable (by platform, conversation, thread and scope; `data` is adapter-owned detail such as the Teams
+    serviceUrl, which may change) and with a stored JSON form, so deliveries and threads can persist it.
+    """
 
     platform: str
     conversation_id: str
     thread_id: str | None = None
-    scope: str = "personal"  # "personal" | "group" | "channel"
-    data: Mapping[str, Any] = field(default_factory=dict)  # adapter-owned (serviceUrl, tenant, bot id, ...)
+    scope: Scope = "personal"
+    data: Mapping[str, Any] = field(default_factory=dict, hash=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.scope not in SCOPES:
+            raise ValueError(f"scope must be one of {SCOPES}, not {self.scope!r}")
+        object.__setattr__(self, "data", _frozen(self.data))
+
+    def to_json(self) -> dict[str, Any]:
+        """The stored form."""
+        return {
+            "platform": self.platform,
+            "conversation_id": self.conversation_id,
+            "thread_id": self.thread_id,
+            "scope": self.scope,
+            "data": dict(self.data),
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> ConversationRef:
+        """The reference from its stored form."""
+        return cls(
+            platform=str(data["platform"]),
+            conversation_id=str(data["conversation_id"]),
+            thread_id=data.get("thread_id"),
+            scope=data.get("scope", "personal"),
+            data=data.get("data") or {},
+        )
+
+    def in_thread(self, thread_id: str | None) -> ConversationRef:
+        """The same conversation, in another thread (None: the conversation itself)."""
+        return ConversationRef(self.platform, self.conversation_id, thread_id, self.scope, self.data)
 
 
 @dataclass(frozen=True)
@@ -51,6 +98,28 @@ class MessageRef:
     conversation: ConversationRef
     message_id: str
 
+    def to_json(self) -> dict[str, Any]:
+        """The stored form."""
+        return {"conversation": self.conversation.to_json(), "message_id": self.message_id}
+
+    def dumps(self) -> str:
+        """The stored form as one JSON string."""
+        return json.dumps(self.to_json(), separators=(",", ":"), sort_keys=True)
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> MessageRef:
+        """The reference from its stored form."""
+        return cls(ConversationRef.from_json(data["conversation"]), str(data["message_id"]))
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A file or image on a message, kept on the ticket as a reference (the platform keeps the bytes)."""
+
+    name: str
+    content_type: str = ""
+    url: str = ""
+
 
 @dataclass(frozen=True)
 class InboundEvent:
@@ -63,8 +132,14 @@ class InboundEvent:
     text: str = ""
     mentions: tuple[Actor, ...] = ()
     action: str | None = None
-    values: Mapping[str, Any] = field(default_factory=dict)
+    values: Mapping[str, Any] = field(default_factory=dict, hash=False, compare=False)
     source_message: MessageRef | None = None
+    attachments: tuple[Attachment, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.kind is EventKind.CARD_ACTION and not self.action:
+            raise ValueError("a card action event names its action")
+        object.__setattr__(self, "values", _frozen(self.values))
 
 
 @dataclass(frozen=True)
@@ -94,8 +169,28 @@ class Core(Protocol):
     async def handle(self, event: InboundEvent) -> Reply: ...
 
 
+class DeliveryError(Exception):
+    """Every refusal of every port: the outbox decides retry or dead from these fields.
+
+    `status` is the platform's HTTP status (None when nothing answered: a timeout, a refused connection);
+    `retry_after` the seconds the platform asked us to wait; `permanent` says retrying cannot help (the bot
+    was removed, the conversation is gone, the message is malformed).
+    """
+
+    def __init__(
+        self, message: str, *, status: int | None = None, retry_after: float | None = None, permanent: bool = False
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.retry_after = retry_after
+        self.permanent = permanent
+
+
 class ChatPort(Protocol):
-    """What the core and the outbox need of a platform: send, edit, open a direct conversation."""
+    """What the core and the outbox need of a platform: send, edit, open a direct conversation.
+
+    Every refusal raises `DeliveryError`.
+    """
 
     platform: str
 
@@ -104,3 +199,45 @@ class ChatPort(Protocol):
     async def update(self, ref: MessageRef, msg: OutboundMessage) -> MessageRef: ...
 
     async def open_direct(self, actor: Actor) -> ConversationRef: ...
+
+
+class ConversationDirectory(Protocol):
+    """The conversations the bot knows, as an adapter may use them: remember, forget, look up."""
+
+    async def remember(self, ref: ConversationRef, *, name: str = "") -> None: ...
+
+    async def forget(self, ref: ConversationRef) -> None: ...
+
+    async def get(self, platform: str, conversation_id: str) -> ConversationRef | None: ...
+
+    async def installed(self, platform: str) -> Sequence[ConversationRef]: ...
+
+
+@dataclass(frozen=True)
+class AdapterContext:
+    """Everything an adapter is handed by the composition root, and nothing else.
+
+    `http` holds the one aiohttp client session of the process (connection reuse for every platform API).
+    """
+
+    core: Core
+    directory: ConversationDirectory
+    settings: Settings
+    http: SharedSession
+
+
+@dataclass(frozen=True)
+class Mounted:
+    """What an adapter mounted, for the start-up log and `/readyz`.
+
+    `routes` are the HTTP routes it serves ("POST /slack/events"), `ports` the ChatPorts it offers the core and
+    the outbox, `ready` an optional check that says whether a long-lived connection (Slack Socket Mode) is up,
+    `background` coroutine factories the app runs for its lifetime (a poller, a socket) and cancels on cleanup.
+    """
+
+    platform: str
+    description: str
+    routes: tuple[str, ...] = ()
+    ports: tuple[ChatPort, ...] = ()
+    ready: Callable[[], bool] | None = None
+    background: tuple[Callable[[], Awaitable[None]], ...] = ()

@@ -1,14 +1,19 @@
-"""The services of one running ticketbot: database, domain services and the platform ports."""
+"""The composition root: builds the database, the domain services, the core and the ports once per process.
+
+Nothing imports this module but `bot.app` and the CLI. The core gets the narrow `Desk`, adapters get an
+`AdapterContext`; neither sees this container.
+"""
 
 from __future__ import annotations
 
-from bot.desk.boards import BoardService
-from bot.desk.conversations import ConversationService
-from bot.desk.members import MemberService
 from bot.chat.pipeline import Router
-from bot.seam import ChatPort, Core
+from bot.desk import Desk
+from bot.seam import AdapterContext, ChatPort, Core
 from bot.settings import Settings
-from bot.desk.tickets import TicketService
+from bot.web import SharedSession
+from dialogs.assign import AssignDialog
+from dialogs.create import CreateDialog
+from dialogs.update import UpdateDialog
 from storage.db import Database
 from storage.migrate import upgrade
 
@@ -19,17 +24,24 @@ class Services:
     def __init__(self, settings: Settings, db: Database | None = None) -> None:
         self.settings = settings
         self.db = db or Database(settings.database_url)
-        self.tickets = TicketService(self.db)
-        self.members = MemberService(self.db)
-        self.boards = BoardService(self.db)
-        self.conversations = ConversationService(self.db)
+        self.desk = Desk.over(self.db, settings)
+        self.tickets = self.desk.tickets
+        self.members = self.desk.members
+        self.boards = self.desk.boards
+        self.conversations = self.desk.conversations
+        self.http = SharedSession()
         self.ports: dict[str, ChatPort] = {}
-        self.core: Core = Router(self)
+        self.core: Core = Router(self.desk, dialogs=(CreateDialog(), UpdateDialog(), AssignDialog()))
+
+    def adapter_context(self) -> AdapterContext:
+        """What an adapter is handed: the core, the conversation directory, the settings, the HTTP session."""
+        return AdapterContext(core=self.core, directory=self.conversations, settings=self.settings, http=self.http)
 
     async def upgrade(self) -> None:
         """Bring the schema to the newest migration."""
         await upgrade(self.db)
 
     async def close(self) -> None:
-        """Release the database connections."""
+        """Release the HTTP client session and the database connections."""
+        await self.http.close()
         await self.db.close()

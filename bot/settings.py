@@ -35,13 +35,3 @@ class Settings(BaseSettings):
     webex_api_url: str = Field("https://webexapis.com/v1/", validation_alias=_env("WEBEX_API_URL"))
 
     hook_secret: SecretStr = Field(SecretStr(""), validation_alias=_env("TICKETBOT_HOOK_SECRET"))
-
-    def platforms(self) -> dict[str, str]:
-        """Each platform and how it is configured, for the start-up log line. Never includes a secret."""
-        teams = "on (Bot Framework auth)" if self.microsoft_app_id else "on (local, loopback only, unauthenticated)"
-        return {
-            "teams": teams,
-            "teams-webhook": "on" if self.teams_webhook_secret.get_secret_value() else "off",
-            "slack": "on" if self.slack_bot_token.get_secret_value() and self.slack_signing_secret.get_secret_value() else "off",
-            "webex": "on" if self.webex_access_token.get_secret_value() else "off",
-        }

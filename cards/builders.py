@@ -24,16 +24,8 @@ from cards.model import (
     TextInput,
 )
 from cards.views import Change, DraftView, EventView, NoteView, TicketView
+from cards.verbs import ASSIGN_ME, CANCEL_DRAFT, CLOSE, CREATE, NOTE, PRIORITY, REOPEN, SHOW, STATUS
 
-ASSIGN_ME = "ticket.assign_me"
-STATUS = "ticket.status"
-PRIORITY = "ticket.priority"
-NOTE = "ticket.note"
-CLOSE = "ticket.close"
-REOPEN = "ticket.reopen"
-SHOW = "ticket.show"
-CREATE = "ticket.create"
-CANCEL_DRAFT = "ticket.cancel_draft"
 
 PRIORITIES: tuple[str, ...] = ("low", "medium", "high", "critical")  # SPEC §2
 TITLE_MAX_LENGTH = 200

@@ -17,7 +17,7 @@ async def member_for(who: str, turn: Turn) -> int | None:
         if turn.principal.member_id is None:
             raise Invalid("Only desk members can be assigned, and you are not one yet. Ask an admin to add you.")
         return turn.principal.member_id
-    found = await turn.services.members.find(who)
+    found = await turn.desk.members.find(who)
     if not found:
         raise NotFound(f"No member matches '{who.strip()}'.")
     return found[0].id if len(found) == 1 else None
@@ -39,7 +39,7 @@ class WhoStep:
         chosen = pick(answer, candidates) if candidates else None
         member_id = await member_for(chosen or answer, turn)
         if member_id is None:
-            data["_candidates"] = [m.name for m in await turn.services.members.find(answer)]
+            data["_candidates"] = [m.name for m in await turn.desk.members.find(answer)]
             raise AskAgain
         return member_id
 
@@ -52,7 +52,7 @@ class AssignDialog:
     steps = (WhoStep(),)
 
     async def finish(self, data: dict[str, Any], turn: Turn) -> Reply:
-        member = await turn.services.members.get(data["member_id"])
-        ticket = await turn.services.tickets.assign(turn.principal, data["ticket"], [member])
-        message = await ticket_message(turn.services, ticket, notice=f"Assigned #{ticket.number} to {member.name}.")
+        member = await turn.desk.members.get(data["member_id"])
+        ticket = await turn.desk.tickets.assign(turn.principal, data["ticket"], [member])
+        message = await ticket_message(turn.desk, ticket, notice=f"Assigned #{ticket.number} to {member.name}.")
         return Reply(messages=(message,))

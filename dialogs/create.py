@@ -64,13 +64,13 @@ class BoardStep:
     name = "board"
 
     async def question(self, data: Mapping[str, Any], turn: Turn) -> Question | None:
-        boards = [b.name for b in await turn.services.boards.list()]
+        boards = [b.name for b in await turn.desk.boards.list()]
         if len(boards) < 2:
             return None
         return Question("Which board should it go to?", tuple(boards))
 
     async def accept(self, answer: str, data: dict[str, Any], turn: Turn) -> str:
-        boards = [b.name for b in await turn.services.boards.list()]
+        boards = [b.name for b in await turn.desk.boards.list()]
         return choose(answer, boards, f"There is no board '{answer.strip()}'.")
 
 
@@ -80,9 +80,9 @@ class CategoryStep:
     name = "category"
 
     async def _children(self, data: Mapping[str, Any], turn: Turn) -> list:
-        services = turn.services
-        board = await services.boards.get(data["board"]) if data.get("board") else (await services.boards.list())[0]
-        return list(await services.boards.categories(board.id, data.get("_category_parent")))
+        desk = turn.desk
+        board = await desk.boards.get(data["board"]) if data.get("board") else (await desk.boards.list())[0]
+        return list(await desk.boards.categories(board.id, data.get("_category_parent")))
 
     async def question(self, data: Mapping[str, Any], turn: Turn) -> Question | None:
         children = await self._children(data, turn)
@@ -113,7 +113,7 @@ class CreateDialog:
 
     async def finish(self, data: dict[str, Any], turn: Turn) -> Reply:
         event = turn.event
-        ticket = await turn.services.tickets.create(
+        ticket = await turn.desk.tickets.create(
             turn.principal,
             title=data["title"],
             description=data.get("description") or "",
@@ -122,5 +122,5 @@ class CreateDialog:
             category=data.get("category"),
             origin=Origin(event.conversation.platform, event.conversation.conversation_id, event.idempotency_key),
         )
-        message = await ticket_message(turn.services, ticket, notice=f"Created ticket #{ticket.number}.")
+        message = await ticket_message(turn.desk, ticket, notice=f"Created ticket #{ticket.number}.")
         return Reply(messages=(message,))

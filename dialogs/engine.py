@@ -17,16 +17,16 @@ from bot.seam import InboundEvent, OutboundMessage, Reply
 from dialogs.store import DialogKey, DialogStore, State
 
 if TYPE_CHECKING:
-    from bot.services import Services
+    from bot.desk import Desk
 
 MAX_INVALID = 3
 
 
 @dataclass(frozen=True)
 class Turn:
-    """What a step may use while handling one message: the services, who speaks, and the event."""
+    """What a step may use while handling one message: the desk, who speaks, and the event."""
 
-    services: Services
+    desk: Desk
     principal: Principal
     event: InboundEvent
 

@@ -11,7 +11,7 @@ from cards.model import Card, Text
 from storage.models import Ticket, utcnow
 
 if TYPE_CHECKING:
-    from bot.services import Services
+    from bot.desk import Desk
 
 
 def say(text: str) -> OutboundMessage:
@@ -30,9 +30,9 @@ def ticket_summary(ticket: Ticket) -> str:
     return f"#{ticket.number} {ticket.title} · {ticket.status.name} · {ticket.priority} · {assignees}"
 
 
-async def ticket_message(services: Services, ticket: Ticket, *, notice: str | None = None) -> OutboundMessage:
+async def ticket_message(desk: Desk, ticket: Ticket, *, notice: str | None = None) -> OutboundMessage:
     """The ticket card, with an optional notice line on top."""
-    card = ticket_card(await ticket_view(services.db, ticket), now=utcnow(), notice=notice)
+    card = ticket_card(await ticket_view(desk.db, ticket), now=utcnow(), notice=notice)
     text = ticket_summary(ticket)
     return OutboundMessage(text=f"{notice}\n{text}" if notice else text, card=card)
 

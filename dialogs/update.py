@@ -32,7 +32,7 @@ class ValueStep:
     name = "value"
 
     async def _statuses(self, data: Mapping[str, Any], turn: Turn) -> tuple[str, ...]:
-        ticket = await turn.services.tickets.get(data["ticket"])
+        ticket = await turn.desk.tickets.get(data["ticket"])
         return tuple(s.name for s in ticket.board.statuses)
 
     async def question(self, data: Mapping[str, Any], turn: Turn) -> Question:
@@ -66,6 +66,6 @@ class UpdateDialog:
     steps = (FieldStep(), ValueStep())
 
     async def finish(self, data: dict[str, Any], turn: Turn) -> Reply:
-        ticket = await turn.services.tickets.update(turn.principal, data["ticket"], **{data["field"]: data["value"]})
-        message = await ticket_message(turn.services, ticket, notice=f"Changed the {data['field']} of #{ticket.number}.")
+        ticket = await turn.desk.tickets.update(turn.principal, data["ticket"], **{data["field"]: data["value"]})
+        message = await ticket_message(turn.desk, ticket, notice=f"Changed the {data['field']} of #{ticket.number}.")
         return Reply(messages=(message,))

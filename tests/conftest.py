@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from bot.services import Services
-from bot.settings import Settings
 from tests.databases import POSTGRES_ENV, PostgresFactory, SqliteFactory, postgres_url
+from tests.helpers import make_settings
 
 
 @pytest.fixture(scope="session")
@@ -36,11 +36,6 @@ def db_url(request) -> str:
 def sqlite_url(sqlite_factory) -> str:
     """A fresh, migrated SQLite database URL (for tests whose subject is not the storage backend)."""
     return sqlite_factory.new()
-
-
-def make_settings(url: str, **values) -> Settings:
-    """Settings for a test: only what is given, nothing from the environment's platform variables."""
-    return Settings(_env_file=None, database_url=url, **values)
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from sqlalchemy import select, update
 
 from bot.services import Services
 from storage.models import DialogState, utcnow
-from tests.conftest import make_settings
+from tests.helpers import make_settings
 from tests.core_helpers import Chat, texts
 
 

@@ -14,37 +14,36 @@ from botbuilder.integration.aiohttp import CloudAdapter
 
 from adapters.teams import routes, webhook
 from adapters.teams.auth import TeamsAuthentication
-from adapters.teams.connector import HttpSession
 from adapters.teams.port import TeamsPort
 from adapters.teams.roster import Roster
 from adapters.teams.turn import TeamsBot
-from bot.services import Services
+from bot.seam import AdapterContext, Mounted
 
 log = logging.getLogger(__name__)
 
 
-def install(app: web.Application, services: Services) -> TeamsPort:
-    """Mount the Teams routes on `app` and return the Teams port."""
-    settings = services.settings
-    session = HttpSession()
-    auth = TeamsAuthentication(settings, session)
+def install(app: web.Application, context: AdapterContext) -> Mounted:
+    """Mount the Teams routes on `app` and report them with the Teams port."""
+    settings = context.settings
+    auth = TeamsAuthentication(settings, context.http)
     adapter = CloudAdapter(auth)
-    bot = TeamsBot(services, Roster())
+    bot = TeamsBot(context.core, Roster())
     app_id = settings.microsoft_app_id
     app.router.add_post(routes.PATH, routes.MessagesEndpoint(adapter, auth, bot, app_id=app_id).handle)
-    if not app_id:
+    mounted = [f"POST {routes.PATH}"]
+    if app_id:
+        description = "on (Bot Framework auth)"
+    else:
+        description = "on (local, loopback only, unauthenticated)"
         log.warning(
             "Teams runs unauthenticated: MicrosoftAppId is empty, so %s accepts loopback callers only", routes.PATH
         )
     secret = settings.teams_webhook_secret.get_secret_value()
     key = webhook.webhook_key(secret)
     if key is not None:
-        app.router.add_post(webhook.PATH, webhook.OutgoingWebhook(services, key).handle)
+        app.router.add_post(webhook.PATH, webhook.OutgoingWebhook(context.core, key).handle)
+        mounted.append(f"POST {webhook.PATH} (outgoing webhook)")
     elif secret:
         log.error("TEAMS_WEBHOOK_SECRET is not a base64 security token; the Teams outgoing webhook is off")
-
-    async def close_session(_app: web.Application) -> None:
-        await session.close()
-
-    app.on_cleanup.append(close_session)
-    return TeamsPort(adapter, services, app_id=app_id, tenant_id=settings.microsoft_app_tenant_id)
+    port = TeamsPort(adapter, context.directory, app_id=app_id, tenant_id=settings.microsoft_app_tenant_id)
+    return Mounted(platform="teams", description=description, routes=tuple(mounted), ports=(port,))

@@ -23,8 +23,9 @@ from botframework.connector.auth import (
     UserTokenClient,
 )
 
-from adapters.teams.connector import ConnectorPool, HttpSession
+from adapters.teams.connector import ConnectorPool
 from bot.settings import Settings
+from bot.web import SharedSession
 
 LOOPBACK = frozenset({"127.0.0.1", "::1", "::ffff:127.0.0.1"})
 VALIDATION_TIMEOUT = 15.0
@@ -60,7 +61,7 @@ class TeamsAuthentication(ConfigurationBotFrameworkAuthentication):
     runs in a worker thread (with its own event loop) and is given up after `VALIDATION_TIMEOUT` seconds.
     """
 
-    def __init__(self, settings: Settings, session: HttpSession) -> None:
+    def __init__(self, settings: Settings, session: SharedSession) -> None:
         configuration = sdk_configuration(settings)
         try:
             credentials = ConfigurationServiceClientCredentialFactory(configuration)

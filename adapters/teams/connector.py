@@ -28,30 +28,10 @@ from msrest.pipeline.universal import RawDeserializer
 from msrest.universal_http import ClientRequest
 from msrest.universal_http.async_abc import AsyncClientResponse
 
+from bot.web import SharedSession
+
 USER_AGENT = f"Microsoft-BotFramework/3.1 (BotBuilder Python/{SDK_VERSION}) ticketbot"
 REQUEST_TIMEOUT = aiohttp.ClientTimeout(total=30, connect=10)
-
-
-class HttpSession:
-    """The adapter's one aiohttp client session: opened on first use (inside the event loop), closed with the app."""
-
-    def __init__(self) -> None:
-        self._session: aiohttp.ClientSession | None = None
-        self._closed = False
-
-    def get(self) -> aiohttp.ClientSession:
-        """The open session."""
-        if self._closed:
-            raise RuntimeError("The Teams adapter's HTTP session is closed; the app has shut down.")
-        if self._session is None:
-            self._session = aiohttp.ClientSession(timeout=REQUEST_TIMEOUT)
-        return self._session
-
-    async def close(self) -> None:
-        """Close the session and its connections; later sends fail."""
-        self._closed = True
-        if self._session is not None:
-            await self._session.close()
 
 
 class _ReadResponse(AsyncClientResponse):
@@ -71,7 +51,7 @@ class _ReadResponse(AsyncClientResponse):
 class AiohttpSender(AsyncHTTPSender):
     """The end of an msrest pipeline: sends the request over the shared aiohttp session."""
 
-    def __init__(self, session: HttpSession) -> None:
+    def __init__(self, session: SharedSession) -> None:
         self._session = session
 
     async def __aenter__(self) -> AiohttpSender:
@@ -105,7 +85,7 @@ class BearerTokenPolicy(AsyncHTTPPolicy):
         return await self.next.send(request, **kwargs)
 
 
-def _pipeline(credentials: AppCredentials, session: HttpSession, config: Any) -> AsyncPipeline:
+def _pipeline(credentials: AppCredentials, session: SharedSession, config: Any) -> AsyncPipeline:
     return AsyncPipeline(
         [config.user_agent_policy, BearerTokenPolicy(credentials), RawDeserializer()], AiohttpSender(session)
     )
@@ -117,7 +97,7 @@ class ConnectorPool:
     def __init__(
         self,
         credentials_factory: ServiceClientCredentialsFactory,
-        session: HttpSession,
+        session: SharedSession,
         *,
         login_endpoint: str = AuthenticationConstants.TO_CHANNEL_FROM_BOT_LOGIN_URL_PREFIX,
         scope: str = AuthenticationConstants.TO_CHANNEL_FROM_BOT_OAUTH_SCOPE,

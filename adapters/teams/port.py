@@ -2,7 +2,7 @@
 stored conversation references, so it works after a restart and outside any turn.
 
 Each operation is a botbuilder proactive turn (`continue_conversation`, `create_conversation`) over the pooled
-connector clients. A refusal of the Bot Connector raises `TeamsDeliveryError` with the HTTP status and, for a
+connector clients. A refusal of the Bot Connector raises `DeliveryError` with the HTTP status and, for a
 429, the seconds Teams asked to wait.
 """
 
@@ -14,26 +14,13 @@ from dataclasses import replace
 import aiohttp
 from botbuilder.core import TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter
-from botbuilder.schema import ChannelAccount, ConversationParameters
+from botbuilder.schema import ChannelAccount, ConversationParameters, ConversationReference
 from msrest.exceptions import HttpOperationError
 
 from adapters.teams.connector import refusal
 from adapters.teams.translate import PLATFORM, conversation_reference, message_activity
-from bot.desk.errors import NotFound
-from bot.seam import Actor, ConversationRef, MessageRef, OutboundMessage
-from bot.services import Services
-
-
-class TeamsDeliveryError(Exception):
-    """The Bot Connector refused a send or could not be reached.
-
-    `status` is the HTTP status (None when no answer came); `retry_after` the seconds Teams asked to wait.
-    """
-
-    def __init__(self, message: str, *, status: int | None = None, retry_after: float | None = None) -> None:
-        super().__init__(message)
-        self.status = status
-        self.retry_after = retry_after
+from bot.seam import Actor, ConversationDirectory, ConversationRef, DeliveryError, MessageRef, OutboundMessage
+from bot.web import is_permanent, retry_after_seconds
 
 
 async def _delivered(work: Awaitable[object]) -> None:
@@ -41,18 +28,21 @@ async def _delivered(work: Awaitable[object]) -> None:
         await work
     except HttpOperationError as exc:
         status, retry_after = refusal(exc)
-        raise TeamsDeliveryError(
-            f"The Bot Connector answered HTTP {status}.", status=status, retry_after=_seconds(retry_after)
+        raise DeliveryError(
+            f"The Bot Connector answered HTTP {status}.",
+            status=status,
+            retry_after=retry_after_seconds(retry_after),
+            permanent=is_permanent(status),
         ) from exc
     except (aiohttp.ClientError, TimeoutError) as exc:
-        raise TeamsDeliveryError(f"The Bot Connector could not be reached ({type(exc).__name__}).") from exc
+        raise DeliveryError(f"The Bot Connector could not be reached ({type(exc).__name__}).") from exc
 
 
-def _seconds(value: str | None) -> float | None:
+def _reference(ref: ConversationRef) -> ConversationReference:
     try:
-        return max(0.0, float(value)) if value is not None else None
-    except ValueError:
-        return None
+        return conversation_reference(ref)
+    except ValueError as exc:
+        raise DeliveryError(str(exc), permanent=True) from exc
 
 
 class TeamsPort:
@@ -60,9 +50,11 @@ class TeamsPort:
 
     platform = PLATFORM
 
-    def __init__(self, adapter: CloudAdapter, services: Services, *, app_id: str, tenant_id: str = "") -> None:
+    def __init__(
+        self, adapter: CloudAdapter, directory: ConversationDirectory, *, app_id: str, tenant_id: str = ""
+    ) -> None:
         self.adapter = adapter
-        self.services = services
+        self.directory = directory
         self.app_id = app_id
         self.tenant_id = tenant_id
 
@@ -75,7 +67,7 @@ class TeamsPort:
             response = await context.send_activity(message_activity(msg))
             sent.append(response.id if response is not None and response.id else "")
 
-        await _delivered(self.adapter.continue_conversation(conversation_reference(to), post, self.app_id))
+        await _delivered(self.adapter.continue_conversation(_reference(to), post, self.app_id))
         message_id = sent[0]
         thread = to.thread_id or (message_id if to.scope == "channel" and message_id else None)
         return MessageRef(replace(to, thread_id=thread), message_id)
@@ -89,7 +81,7 @@ class TeamsPort:
             activity.id = ref.message_id
             await context.update_activity(activity)
 
-        reference = conversation_reference(ref.conversation)
+        reference = _reference(ref.conversation)
         await _delivered(self.adapter.continue_conversation(reference, edit, self.app_id))
         return ref
 
@@ -97,14 +89,16 @@ class TeamsPort:
         """The 1:1 chat with a Teams user: a stored one, or a new one created in a tenant where the bot is
         installed (the configured tenant's first, else the first known)."""
         if actor.platform != PLATFORM:
-            raise ValueError(f"A Teams direct chat needs a Teams user, not a {actor.platform} one.")
-        known = await self.services.conversations.installed(PLATFORM)
+            raise DeliveryError(f"A Teams direct chat needs a Teams user, not a {actor.platform} one.", permanent=True)
+        known = await self.directory.installed(PLATFORM)
         for ref in known:
             if ref.scope == "personal" and ref.data.get("user_id") == actor.user_id:
                 return ref
         home = self._home(known)
         if home is None:
-            raise NotFound("The bot is not installed in any Teams tenant yet, so it cannot open a chat there.")
+            raise DeliveryError(
+                "The bot is not installed in any Teams tenant yet, so it cannot open a chat there.", permanent=True
+            )
         data = home.data
         tenant = data.get("tenant_id")
         parameters = ConversationParameters(
@@ -126,7 +120,7 @@ class TeamsPort:
         ref = ConversationRef(
             PLATFORM, opened[0], None, "personal", {**{k: data[k] for k in keep if k in data}, "user_id": actor.user_id}
         )
-        await self.services.conversations.remember(ref, name=actor.name)
+        await self.directory.remember(ref, name=actor.name)
         return ref
 
     def _home(self, known: Sequence[ConversationRef]) -> ConversationRef | None:

@@ -7,7 +7,6 @@ reply the Bot Connector refuses or cannot take is a 502 (the core has acted; a r
 
 from __future__ import annotations
 
-import json
 import logging
 from functools import partial
 from typing import Any
@@ -24,21 +23,12 @@ from adapters.teams.auth import TeamsAuthentication, is_loopback
 from adapters.teams.connector import refusal
 from adapters.teams.translate import BadActivity, check
 from adapters.teams.turn import TeamsBot
-from bot.app import json_error
+from bot.web import BadBody, header, json_error, read_json
 
 log = logging.getLogger(__name__)
 
 PATH = "/api/messages"
 CONNECTOR_FAILURES = (HttpOperationError, aiohttp.ClientError, TimeoutError)
-
-
-async def read_json(request: web.Request) -> Any:
-    """The request body as JSON; raises `BadActivity` when it is not JSON."""
-    raw = await request.read()
-    try:
-        return json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise BadActivity("The body is not JSON.") from None
 
 
 def parse_activity(body: Any) -> Activity:
@@ -62,13 +52,13 @@ class MessagesEndpoint:
     async def handle(self, request: web.Request) -> web.StreamResponse:
         if not self.app_id and not is_loopback(request.remote):
             return json_error(401, "Teams runs without Bot Framework authentication here; only local callers may post.")
-        auth_header = request.headers.get("Authorization", "")
+        auth_header = header(request, "Authorization")
         if self.app_id and not auth_header:
             return json_error(401, "A Bot Framework token (Authorization: Bearer …) is required.")
         try:
             body = await read_json(request)
             activity = parse_activity(body)
-        except BadActivity as exc:
+        except (BadActivity, BadBody) as exc:
             return json_error(400, str(exc))
         try:
             authenticated = await self.auth.authenticate_request(activity, auth_header)

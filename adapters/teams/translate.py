@@ -24,6 +24,7 @@ from botbuilder.schema import (
 from adapters.markup import strip_markup
 from bot.seam import Actor, ConversationRef, EventKind, InboundEvent, MessageRef, OutboundMessage
 from cards.adaptive import render_adaptive
+from cards import verbs
 from cards.model import Card
 
 PLATFORM = "teams"
@@ -189,7 +190,7 @@ def _card_action(activity: Mapping[str, Any], action: Any, values: Mapping[str, 
         ref,
         actor_of(activity),
         _key(activity),
-        action=_text(action) or _text(values.get("action")),
+        action=_text(action) or _text(values.get("action")) or verbs.UNKNOWN,
         values=dict(values),
         source_message=MessageRef(ref, pressed) if pressed else None,
     )

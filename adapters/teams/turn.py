@@ -23,8 +23,7 @@ from adapters.teams.translate import (
     message_activity,
     render_card,
 )
-from bot.seam import EventKind, InboundEvent, OutboundMessage, Reply
-from bot.services import Services
+from bot.seam import Core, EventKind, InboundEvent, OutboundMessage, Reply
 
 MESSAGE_CONTENT_TYPE = "application/vnd.microsoft.activity.message"
 
@@ -46,10 +45,9 @@ def card_action_response(reply: Reply) -> InvokeResponse:
 class TeamsBot:
     """The bot logic botbuilder runs for each activity (`on_turn`)."""
 
-    def __init__(self, services: Services, roster: Roster) -> None:
-        self.services = services
+    def __init__(self, core: Core, roster: Roster) -> None:
+        self.core = core
         self.roster = roster
-        self._install_locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
 
     async def on_turn(self, context: TurnContext, activity: Mapping[str, Any]) -> None:
         """Handle the activity (its JSON as received) in the turn botbuilder set up for it."""
@@ -59,29 +57,15 @@ class TeamsBot:
                 error = {"error": f"This bot does not handle the invoke {str(activity.get('name'))[:100]!r}."}
                 await self._answer_invoke(context, InvokeResponse(status=400, body=error))
             return
-        if event.kind is EventKind.INSTALLED:
-            reply = await self._installed(event)
-        else:
-            if event.kind is not EventKind.UNINSTALLED:
-                event = await self.roster.enrich(context, activity, event)
-            reply = await self.services.core.handle(event)
+        if event.kind not in (EventKind.INSTALLED, EventKind.UNINSTALLED):
+            event = await self.roster.enrich(context, activity, event)
+        reply = await self.core.handle(event)
         if reply.messages:
             await context.send_activities([message_activity(m) for m in reply.messages])
         if is_card_action_invoke(activity):
             await self._answer_invoke(context, card_action_response(reply))
         elif reply.refreshed is not None:
             await self._replace_pressed(context, event, reply.refreshed)
-
-    async def _installed(self, event: InboundEvent) -> Reply:
-        ref = event.conversation
-        lock = self._install_locks.get(ref.conversation_id)
-        if lock is None:
-            lock = self._install_locks[ref.conversation_id] = asyncio.Lock()
-        async with lock:
-            known = await self.services.conversations.get(ref.platform, ref.conversation_id) is not None
-            reply = await self.services.core.handle(event)
-        # Teams announces one install twice (conversationUpdate and installationUpdate): welcome once.
-        return Reply() if known else reply
 
     @staticmethod
     async def _replace_pressed(context: TurnContext, event: InboundEvent, refreshed: OutboundMessage) -> None:

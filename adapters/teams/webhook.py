@@ -13,7 +13,6 @@ import base64
 import binascii
 import hashlib
 import hmac
-import json
 import logging
 from dataclasses import replace
 from typing import Any
@@ -22,9 +21,8 @@ from aiohttp import web
 from botbuilder.schema import ActivityTypes
 
 from adapters.teams.translate import CARD_CONTENT_TYPE, BadActivity, check, message_event, render_card
-from bot.app import json_error
-from bot.seam import Reply
-from bot.services import Services
+from bot.seam import Core, Reply
+from bot.web import header, json_error, parse_json, read_body, same
 
 log = logging.getLogger(__name__)
 
@@ -61,23 +59,21 @@ def webhook_reply(reply: Reply) -> dict[str, Any]:
 class OutgoingWebhook:
     """The aiohttp handler of `POST /api/teams/webhook`."""
 
-    def __init__(self, services: Services, key: bytes) -> None:
-        self.services = services
+    def __init__(self, core: Core, key: bytes) -> None:
+        self.core = core
         self._key = key
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
-        body = await request.read()
-        given = request.headers.get("Authorization", "")
-        if not hmac.compare_digest(given.encode(), signature(self._key, body).encode()):
+        body = await read_body(request)
+        given = header(request, "Authorization")
+        if not same(signature(self._key, body), given):
             log.info("refused an outgoing-webhook call: %s signature", "wrong" if given else "no")
             return json_error(401, "The HMAC signature is missing or wrong.")
         try:
-            activity = check(json.loads(body), service_url=False)
+            activity = check(parse_json(body), service_url=False)
             if activity.get("type") != ActivityTypes.message:
                 raise BadActivity("An outgoing webhook receives message activities only.")
-        except (UnicodeDecodeError, json.JSONDecodeError):
-            return json_error(400, "The body is not JSON.")
         except BadActivity as exc:
             return json_error(400, str(exc))
-        reply = await self.services.core.handle(message_event(activity, platform=PLATFORM))
+        reply = await self.core.handle(message_event(activity, platform=PLATFORM))
         return web.json_response(webhook_reply(reply))

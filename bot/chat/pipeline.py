@@ -10,13 +10,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import weakref
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.exc import IntegrityError
 
 from bot.desk.errors import Forbidden, Invalid, NotFound, TicketbotError
-from bot.desk.follows import FollowService
 from bot.chat.parser import Intent, parse
 from bot.desk.principal import Principal
 from bot.desk.priorities import normalize_priority
@@ -24,17 +23,16 @@ from dialogs.replies import help_message, notice_card, say, ticket_message
 from bot.seam import ConversationRef, EventKind, InboundEvent, OutboundMessage, Reply
 from bot.desk.tickets import Origin
 from bot.desk.views import ticket_view
+from cards import verbs
 from cards.builders import create_form, list_card, welcome_card
 from cards.views import DraftView
-from dialogs.assign import AssignDialog, member_for
-from dialogs.create import CreateDialog
-from dialogs.engine import DialogEngine, Turn
+from dialogs.assign import member_for
+from dialogs.engine import Dialog, DialogEngine, Turn
 from dialogs.store import DialogKey, DialogStore
-from dialogs.update import UpdateDialog
 from storage.models import SeenEvent, Ticket
 
 if TYPE_CHECKING:
-    from bot.services import Services
+    from bot.desk import Desk
 
 log = logging.getLogger(__name__)
 
@@ -53,10 +51,10 @@ def _number(value: Any) -> int | None:
 class Router:
     """The conversation core (`bot.seam.Core`)."""
 
-    def __init__(self, services: Services) -> None:
-        self.services = services
-        self.dialogs = DialogEngine(DialogStore(services.db), (CreateDialog(), UpdateDialog(), AssignDialog()))
-        self.follows = FollowService(services.db)
+    def __init__(self, desk: Desk, *, dialogs: Sequence[Dialog]) -> None:
+        self.desk = desk
+        self.dialogs = DialogEngine(DialogStore(desk.db), dialogs)
+        self.follows = desk.follows
         self._locks: weakref.WeakValueDictionary[tuple[str, str], asyncio.Lock] = weakref.WeakValueDictionary()
         self._known_conversations: set[tuple[str, str]] = set()
 
@@ -80,7 +78,7 @@ class Router:
 
     async def _first_time(self, event: InboundEvent) -> bool:
         try:
-            async with self.services.db.transaction() as session:
+            async with self.desk.db.transaction() as session:
                 session.add(SeenEvent(key=f"{event.conversation.platform}:{event.idempotency_key}"[:400]))
         except IntegrityError:
             log.info("ignored a redelivered %s event", event.conversation.platform)
@@ -90,22 +88,27 @@ class Router:
     async def _remember(self, ref: ConversationRef) -> None:
         key = (ref.platform, ref.conversation_id)
         if key not in self._known_conversations:
-            await self.services.conversations.remember(ref)
+            await self.desk.conversations.remember(ref)
             self._known_conversations.add(key)
 
     async def _dispatch(self, event: InboundEvent) -> Reply:
         ref = event.conversation
         if event.kind is EventKind.INSTALLED:
-            await self.services.conversations.remember(ref)
+            # Platforms announce one install more than once (Teams: conversationUpdate and installationUpdate):
+            # the welcome goes out only when the conversation was not installed already.
+            if await self.desk.conversations.get(ref.platform, ref.conversation_id) is not None:
+                await self.desk.conversations.remember(ref)
+                return Reply()
+            await self.desk.conversations.remember(ref)
             self._known_conversations.add((ref.platform, ref.conversation_id))
-            name = self.services.settings.bot_name
+            name = self.desk.settings.bot_name
             return Reply(messages=(OutboundMessage(f"Hi, I'm {name}. Type `help` to see what I can do.", welcome_card(name)),))
         if event.kind is EventKind.UNINSTALLED:
-            await self.services.conversations.forget(ref.platform, ref.conversation_id)
+            await self.desk.conversations.forget(ref)
             self._known_conversations.discard((ref.platform, ref.conversation_id))
             return Reply()
         await self._remember(ref)
-        turn = Turn(self.services, await self.services.members.principal_for(event.actor), event)
+        turn = Turn(self.desk, await self.desk.members.principal_for(event.actor), event)
         if event.kind is EventKind.CARD_ACTION:
             return await self._card_action(turn)
         return await self._message(turn)
@@ -168,10 +171,10 @@ class Router:
         return await self._draft(intent.fields, turn)
 
     async def _draft(self, fields: Mapping[str, str], turn: Turn) -> Reply:
-        boards = await self.services.boards.list()
+        boards = await self.desk.boards.list()
         text = f"{fields.get('title', '')} {fields.get('description', '')}".lower()
         board = next((b for b in boards if any(k in text.split() for k in b.keywords)), boards[0])
-        categories = await self.services.boards.categories(board.id)
+        categories = await self.desk.boards.categories(board.id)
         draft = DraftView(
             title=fields.get("title", ""),
             description=fields.get("description", ""),
@@ -200,7 +203,7 @@ class Router:
                 data["_ask_priority"] = True
         if fields.get("board"):
             try:
-                data["board"] = (await self.services.boards.get(fields["board"])).name
+                data["board"] = (await self.desk.boards.get(fields["board"])).name
             except NotFound as exc:
                 problems.append(str(exc))
         if fields.get("category"):
@@ -210,19 +213,19 @@ class Router:
     async def _ticket(self, number: int | None, turn: Turn) -> Ticket:
         if number is None:
             raise Invalid("Which ticket? Give its number, like `show 42`.")
-        ticket = await self.services.tickets.get(number)
-        if not self.services.tickets.may_see(turn.principal, ticket):
+        ticket = await self.desk.tickets.get(number)
+        if not self.desk.tickets.may_see(turn.principal, ticket):
             raise Forbidden(f"Ticket #{number} is not yours, and only desk members can see other people's tickets.")
         return ticket
 
     async def _on_show(self, intent: Intent, turn: Turn, key: DialogKey) -> Reply:
         ticket = await self._ticket(intent.number, turn)
-        return Reply(messages=(await ticket_message(self.services, ticket),))
+        return Reply(messages=(await ticket_message(self.desk, ticket),))
 
     async def _on_history(self, intent: Intent, turn: Turn, key: DialogKey) -> Reply:
         ticket = await self._ticket(intent.number, turn)
         lines = [f"History of #{ticket.number} {ticket.title}:"]
-        for entry in await self.services.tickets.history(ticket.number):
+        for entry in await self.desk.tickets.history(ticket.number):
             what = "; ".join(
                 f"{c['field']} {c['old'] or '–'} → {c['new'] or '–'}" if c["field"] != "note" else "added a note"
                 for c in entry.changes
@@ -233,9 +236,9 @@ class Router:
     async def _resolve_who(self, who: str, turn: Turn) -> int | None:
         mention = self._mentioned(who, turn.event.mentions)
         if mention is not None:
-            member = await self.services.members.by_identity(mention.platform, mention.user_id)
+            member = await self.desk.members.by_identity(mention.platform, mention.user_id)
             if member is None and mention.email:
-                member = await self.services.members.by_email(mention.email)
+                member = await self.desk.members.by_email(mention.email)
             if member is None:
                 raise NotFound(f"{mention.name or who} is not linked to a desk member yet.")
             return member.id
@@ -259,7 +262,7 @@ class Router:
                 "assign",
                 key,
                 turn,
-                {"ticket": ticket.number, "_candidates": [m.name for m in await self.services.members.find(intent.who)]},
+                {"ticket": ticket.number, "_candidates": [m.name for m in await self.desk.members.find(intent.who)]},
             )
         return await self.dialogs.start("assign", key, turn, {"ticket": ticket.number, "member_id": member_id})
 
@@ -269,9 +272,9 @@ class Router:
         if member_id is None:
             names = ", ".join(m.name for m in ticket.assignees) or "nobody"
             raise Invalid(f"Whom should I take off #{ticket.number}? It is assigned to {names}.")
-        member = await self.services.members.get(member_id)
-        ticket = await self.services.tickets.unassign(turn.principal, ticket.number, [member])
-        return Reply(messages=(await ticket_message(self.services, ticket, notice=f"Took {member.name} off #{ticket.number}."),))
+        member = await self.desk.members.get(member_id)
+        ticket = await self.desk.tickets.unassign(turn.principal, ticket.number, [member])
+        return Reply(messages=(await ticket_message(self.desk, ticket, notice=f"Took {member.name} off #{ticket.number}."),))
 
     async def _field_change(self, field: str, intent: Intent, turn: Turn, key: DialogKey) -> Reply:
         ticket = await self._ticket(intent.number, turn)
@@ -279,12 +282,12 @@ class Router:
         if not intent.value:
             return await self.dialogs.start("update", key, turn, data)
         try:
-            ticket = await self.services.tickets.update(turn.principal, ticket.number, **{field: intent.value})
+            ticket = await self.desk.tickets.update(turn.principal, ticket.number, **{field: intent.value})
         except Invalid as exc:
             if "Nothing to change" in str(exc):
                 raise
             return await self.dialogs.start("update", key, turn, data, notice=str(exc))
-        return Reply(messages=(await ticket_message(self.services, ticket, notice=f"Changed the {field} of #{ticket.number}."),))
+        return Reply(messages=(await ticket_message(self.desk, ticket, notice=f"Changed the {field} of #{ticket.number}."),))
 
     async def _on_status(self, intent: Intent, turn: Turn, key: DialogKey) -> Reply:
         return await self._field_change("status", intent, turn, key)
@@ -296,30 +299,30 @@ class Router:
         ticket = await self._ticket(intent.number, turn)
         if not intent.value:
             raise Invalid(f"What should the note on #{ticket.number} say? Write `note {ticket.number} <text>`.")
-        ticket, _ = await self.services.tickets.add_note(turn.principal, ticket.number, intent.value)
-        return Reply(messages=(await ticket_message(self.services, ticket, notice=f"Added your note to #{ticket.number}."),))
+        ticket, _ = await self.desk.tickets.add_note(turn.principal, ticket.number, intent.value)
+        return Reply(messages=(await ticket_message(self.desk, ticket, notice=f"Added your note to #{ticket.number}."),))
 
     async def _on_close(self, intent: Intent, turn: Turn, key: DialogKey) -> Reply:
         ticket = await self._ticket(intent.number, turn)
-        ticket = await self.services.tickets.close(turn.principal, ticket.number, intent.value)
-        return Reply(messages=(await ticket_message(self.services, ticket, notice=f"Closed #{ticket.number}."),))
+        ticket = await self.desk.tickets.close(turn.principal, ticket.number, intent.value)
+        return Reply(messages=(await ticket_message(self.desk, ticket, notice=f"Closed #{ticket.number}."),))
 
     async def _on_reopen(self, intent: Intent, turn: Turn, key: DialogKey) -> Reply:
         ticket = await self._ticket(intent.number, turn)
-        ticket = await self.services.tickets.reopen(turn.principal, ticket.number)
-        return Reply(messages=(await ticket_message(self.services, ticket, notice=f"Reopened #{ticket.number}."),))
+        ticket = await self.desk.tickets.reopen(turn.principal, ticket.number)
+        return Reply(messages=(await ticket_message(self.desk, ticket, notice=f"Reopened #{ticket.number}."),))
 
     async def _list_reply(self, title: str, tickets, empty: str) -> Reply:
-        views = [await ticket_view(self.services.db, t) for t in tickets[:10]]
+        views = [await ticket_view(self.desk.db, t) for t in tickets[:10]]
         text = "\n".join(f"#{v.number} {v.title} · {v.status} · {v.priority}" for v in views) or empty
         card = list_card(title, views, empty_text=empty, total=len(tickets))
         return Reply(messages=(OutboundMessage(f"{title}\n{text}", card),))
 
     async def _on_my_tickets(self, intent: Intent, turn: Turn, key: DialogKey) -> Reply:
         principal = turn.principal
-        tickets = list(await self.services.tickets.list(requester=principal, open_only=True))
+        tickets = list(await self.desk.tickets.list(requester=principal, open_only=True))
         if principal.member_id is not None:
-            assigned = await self.services.tickets.list(assignee_id=principal.member_id, open_only=True)
+            assigned = await self.desk.tickets.list(assignee_id=principal.member_id, open_only=True)
             seen = {t.number for t in tickets}
             tickets = sorted([*tickets, *(t for t in assigned if t.number not in seen)], key=lambda t: -t.number)
         return await self._list_reply("My open tickets", tickets, "You have no open tickets.")
@@ -327,7 +330,7 @@ class Router:
     async def _on_list(self, intent: Intent, turn: Turn, key: DialogKey) -> Reply:
         self._members_only(turn.principal, "list all tickets")
         words = (intent.value or "").lower()
-        boards = await self.services.boards.list()
+        boards = await self.desk.boards.list()
         board = next((b for b in boards if b.name.lower() in words), None)
         if board is not None:
             words = words.replace(board.name.lower(), " ")
@@ -337,7 +340,7 @@ class Router:
             words = words.replace(status.lower(), " ")
         if words.strip() and words.strip() not in {"all", "open"}:
             raise Invalid(f"I can list by board and status; '{words.strip()}' is neither. Try `list Service Desk new`.")
-        tickets = await self.services.tickets.list(
+        tickets = await self.desk.tickets.list(
             board=board.name if board else None, status=status, open_only=status is None
         )
         title = " · ".join(filter(None, ["Open tickets" if status is None else "Tickets", board and board.name, status]))
@@ -347,7 +350,7 @@ class Router:
         if not intent.value:
             raise Invalid("Search for what? Write `search <words>`.")
         requester = None if turn.principal.is_member or turn.principal.is_admin else turn.principal
-        tickets = await self.services.tickets.list(words=intent.value, requester=requester)
+        tickets = await self.desk.tickets.list(words=intent.value, requester=requester)
         return await self._list_reply(f"Tickets matching “{intent.value}”", list(tickets), "No tickets match.")
 
     async def _on_link(self, intent: Intent, turn: Turn, key: DialogKey) -> Reply:
@@ -378,7 +381,7 @@ class Router:
             raise Forbidden(f"Only admins can make a channel {verb} a board.")
         if turn.event.conversation.scope == "personal":
             raise Invalid(f"`{verb}` works in a channel or space: run it there, mentioning me.")
-        board = await self.services.boards.get(intent.value) if intent.value else (await self.services.boards.list())[0]
+        board = await self.desk.boards.get(intent.value) if intent.value else (await self.desk.boards.list())[0]
         changed = await self.follows.set(turn.event.conversation, board, enabled=enabled)
         if enabled:
             text = f"This conversation now gets a card for every new ticket on {board.name}."
@@ -388,8 +391,7 @@ class Router:
 
     async def _card_action(self, turn: Turn) -> Reply:
         event = turn.event
-        action = event.action or str(event.values.get("action") or "")
-        handler = self._actions().get(action)
+        handler = self._actions().get(event.action or verbs.UNKNOWN)
         if handler is None:
             return Reply(messages=(say("I do not know that button. Type `help` to see what I can do."),))
         return await handler(turn, event.values)
@@ -412,7 +414,7 @@ class Router:
         if not title:
             raise Invalid("The ticket needs a title: fill it in and press Create again.")
         event = turn.event
-        ticket = await self.services.tickets.create(
+        ticket = await self.desk.tickets.create(
             turn.principal,
             title=title,
             description=str(values.get("description") or ""),
@@ -422,7 +424,7 @@ class Router:
             origin=Origin(event.conversation.platform, event.conversation.conversation_id, event.idempotency_key),
         )
         await self.dialogs.store.clear(self._dialog_key(event))
-        message = await ticket_message(self.services, ticket, notice=f"Created ticket #{ticket.number}.")
+        message = await ticket_message(self.desk, ticket, notice=f"Created ticket #{ticket.number}.")
         return Reply(refreshed=message)
 
     async def _act_cancel_draft(self, turn: Turn, values: Mapping[str, Any]) -> Reply:
@@ -436,13 +438,13 @@ class Router:
         ticket = await self._ticket(number, turn)
         version = _number(values.get("version"))
         if version is not None and version != ticket.version:
-            return ticket, Reply(refreshed=await ticket_message(self.services, ticket, notice=STALE_NOTICE))
+            return ticket, Reply(refreshed=await ticket_message(self.desk, ticket, notice=STALE_NOTICE))
         return ticket, None
 
     async def _act_show(self, turn: Turn, values: Mapping[str, Any]) -> Reply:
         number = _number(values.get("ticket"))
         ticket = await self._ticket(number, turn)
-        return Reply(messages=(await ticket_message(self.services, ticket),))
+        return Reply(messages=(await ticket_message(self.desk, ticket),))
 
     async def _act(self, turn: Turn, values: Mapping[str, Any], change) -> Reply:
         ticket, stale = await self._acted_ticket(turn, values)
@@ -451,15 +453,15 @@ class Router:
         try:
             changed, notice = await change(ticket)
         except (Forbidden, Invalid) as exc:
-            current = await self.services.tickets.get(ticket.number)
-            return Reply(messages=(say(str(exc)),), refreshed=await ticket_message(self.services, current))
-        return Reply(refreshed=await ticket_message(self.services, changed, notice=notice))
+            current = await self.desk.tickets.get(ticket.number)
+            return Reply(messages=(say(str(exc)),), refreshed=await ticket_message(self.desk, current))
+        return Reply(refreshed=await ticket_message(self.desk, changed, notice=notice))
 
     async def _act_assign_me(self, turn: Turn, values: Mapping[str, Any]) -> Reply:
         async def change(ticket: Ticket):
             member_id = await member_for("me", turn)
-            member = await self.services.members.get(member_id)
-            done = await self.services.tickets.assign(turn.principal, ticket.number, [member], expected_version=ticket.version)
+            member = await self.desk.members.get(member_id)
+            done = await self.desk.tickets.assign(turn.principal, ticket.number, [member], expected_version=ticket.version)
             return done, f"Assigned to {member.name}."
 
         return await self._act(turn, values, change)
@@ -467,7 +469,7 @@ class Router:
     async def _act_status(self, turn: Turn, values: Mapping[str, Any]) -> Reply:
         async def change(ticket: Ticket):
             status = str(values.get("status") or "")
-            done = await self.services.tickets.set_status(turn.principal, ticket.number, status, expected_version=ticket.version)
+            done = await self.desk.tickets.set_status(turn.principal, ticket.number, status, expected_version=ticket.version)
             return done, f"Status set to {done.status.name}."
 
         return await self._act(turn, values, change)
@@ -475,14 +477,14 @@ class Router:
     async def _act_priority(self, turn: Turn, values: Mapping[str, Any]) -> Reply:
         async def change(ticket: Ticket):
             priority = str(values.get("priority") or "")
-            done = await self.services.tickets.update(turn.principal, ticket.number, priority=priority, expected_version=ticket.version)
+            done = await self.desk.tickets.update(turn.principal, ticket.number, priority=priority, expected_version=ticket.version)
             return done, f"Priority set to {done.priority}."
 
         return await self._act(turn, values, change)
 
     async def _act_note(self, turn: Turn, values: Mapping[str, Any]) -> Reply:
         async def change(ticket: Ticket):
-            done, _ = await self.services.tickets.add_note(
+            done, _ = await self.desk.tickets.add_note(
                 turn.principal, ticket.number, str(values.get("note") or ""), expected_version=ticket.version
             )
             return done, "Note added."
@@ -491,14 +493,14 @@ class Router:
 
     async def _act_close(self, turn: Turn, values: Mapping[str, Any]) -> Reply:
         async def change(ticket: Ticket):
-            done = await self.services.tickets.close(turn.principal, ticket.number, expected_version=ticket.version)
+            done = await self.desk.tickets.close(turn.principal, ticket.number, expected_version=ticket.version)
             return done, f"Closed by {turn.principal.name}."
 
         return await self._act(turn, values, change)
 
     async def _act_reopen(self, turn: Turn, values: Mapping[str, Any]) -> Reply:
         async def change(ticket: Ticket):
-            done = await self.services.tickets.reopen(turn.principal, ticket.number, expected_version=ticket.version)
+            done = await self.desk.tickets.reopen(turn.principal, ticket.number, expected_version=ticket.version)
             return done, f"Reopened by {turn.principal.name}."
 
         return await self._act(turn, values, change)

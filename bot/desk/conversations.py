@@ -41,12 +41,12 @@ class ConversationService:
             row.installed = installed
             row.updated_at = utcnow()
 
-    async def forget(self, platform: str, conversation_id: str) -> None:
+    async def forget(self, ref: ConversationRef) -> None:
         """Mark the conversation as uninstalled: nothing is sent there any more."""
         async with self.db.transaction() as session:
             row = await session.scalar(
                 select(Conversation).where(
-                    Conversation.platform == platform, Conversation.conversation_id == conversation_id
+                    Conversation.platform == ref.platform, Conversation.conversation_id == ref.conversation_id
                 )
             )
             if row is not None:

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from storage.models import Conversation, SeenEvent
 from tests.fakes.bot_framework_keys import SigningKeys, new_key
-from tests.teams.conftest import TeamsApp, serve_teams
+from tests.teams.helpers import TeamsApp, serve_teams
 
 APP_ID = "0b6fe6d1-fece-44f7-9a48-56465e2d5ab8"
 INSTALL = "conversationUpdate.bot-added-to-team.sentry.json"

@@ -11,7 +11,7 @@ import jsonschema
 import pytest
 
 from adapters.teams.translate import CARD_CONTENT_TYPE
-from tests.teams.conftest import TeamsApp, schema, variant
+from tests.teams.helpers import TeamsApp, schema, variant
 
 RIDO_ID = "29:1uMVvhoAyfTqdMsyvHL0qlJTTfQF9MOUSI8_cQts2kdSWEZVDyJO2jz-CsNOhQcdYq1Bw4cHT0__O6XDj4AZ-Jw"
 RIDO_AAD = "c5e99701-2a32-49c1-a660-4629ceeb8c61"

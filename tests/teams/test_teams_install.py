@@ -9,11 +9,10 @@ import textwrap
 
 import pytest
 
-from adapters.teams.port import TeamsDeliveryError
-from bot.desk.errors import NotFound
+from bot.seam import DeliveryError
 from bot.seam import Actor, ConversationRef, MessageRef, OutboundMessage
 from cards.builders import welcome_card
-from tests.teams.conftest import TESTS, serve_teams
+from tests.teams.helpers import TESTS, serve_teams
 
 PERSONAL_ADD = "conversationUpdate.bot-added-personal.sentry.json"
 TEAM_ADD = "conversationUpdate.bot-added-to-team.sentry.json"
@@ -145,21 +144,23 @@ async def test_port_reports_refusals_with_status_and_retry_after(teams):
     port = teams.services.ports["teams"]
     ref = await teams.services.conversations.get("teams", TEAM_CHANNEL)
     teams.connector.refuse_next(429, retry_after="7")
-    with pytest.raises(TeamsDeliveryError) as refused:
+    with pytest.raises(DeliveryError) as refused:
         await port.send(ref, OutboundMessage("hello"))
     assert refused.value.status == 429 and refused.value.retry_after == 7.0
     gone = ConversationRef("teams", "19:gone", None, "channel", {"service_url": "http://127.0.0.1:9/"})
-    with pytest.raises(TeamsDeliveryError) as unreachable:
+    with pytest.raises(DeliveryError) as unreachable:
         await port.send(gone, OutboundMessage("hello"))
     assert unreachable.value.status is None
-    with pytest.raises(ValueError, match="serviceUrl"):
+    with pytest.raises(DeliveryError, match="serviceUrl") as permanent:
         await port.send(ConversationRef("teams", "19:bare"), OutboundMessage("hello"))
+    assert permanent.value.permanent
 
 
 async def test_open_direct_reuses_a_stored_chat_or_creates_one(teams):
     port = teams.services.ports["teams"]
-    with pytest.raises(NotFound):
+    with pytest.raises(DeliveryError) as nowhere:
         await port.open_direct(Actor("teams", "aad-nobody"))
+    assert nowhere.value.permanent
     await teams.post(teams.sample(PERSONAL_ADD))
     await teams.post(teams.sample(TEAM_ADD))
     steve = await port.open_direct(Actor("teams", STEVE_AAD, "Steve"))
@@ -177,5 +178,5 @@ async def test_open_direct_reuses_a_stored_chat_or_creates_one(teams):
     sent = await port.send(other, OutboundMessage("Ticket #3 was assigned to you"))
     assert teams.connector.activities()[-1].conversation_id == other.conversation_id
     assert sent == MessageRef(other, teams.connector.activities()[-1].answer["id"])
-    with pytest.raises(ValueError):
+    with pytest.raises(DeliveryError):
         await port.open_direct(Actor("slack", "U1"))

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from cards.builders import ADMIN_HELP_COMMANDS, HELP_COMMANDS
 from bot.cli.manifest import manifest_app
 from manifest.teams import MANIFEST_VERSION, build_teams_package, command_word, teams_manifest
-from tests.teams.conftest import schema
+from tests.teams.helpers import schema
 
 BOT_ID = "0b6fe6d1-fece-44f7-9a48-56465e2d5ab8"
 

@@ -9,8 +9,8 @@ from adapters.teams.translate import CARD_CONTENT_TYPE
 from bot.app import create_app
 from bot.services import Services
 from storage.models import SeenEvent
-from tests.conftest import make_settings
-from tests.teams.conftest import MEGAN_AAD, MEGAN_ID, variant
+from tests.helpers import make_settings
+from tests.teams.helpers import MEGAN_AAD, MEGAN_ID, variant
 
 CHANNEL = "19:6848757105754c8981c67612732d9aa7@thread.tacv2"
 CHANNEL_THREAD = "1759881511856"

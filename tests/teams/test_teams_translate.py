@@ -14,7 +14,7 @@ from adapters.teams.translate import (
 )
 from bot.seam import ConversationRef, EventKind, OutboundMessage
 from cards.model import Card, Text
-from tests.teams.conftest import payload, variant
+from tests.teams.helpers import payload, variant
 
 STUB = "http://127.0.0.1:1/"
 
@@ -79,7 +79,7 @@ def test_card_actions_from_execute_and_submit():
     legacy = variant(execute, replyToId=None)
     assert inbound_event(legacy).source_message.message_id == "1:12SWreU4430kJA9eZCb1kXDuo6A8KdDEGB6d9TkjuDYM"
     submit = inbound_event(sample("message.channel.messageBack-value.msteams-docs.json"))
-    assert submit.kind is EventKind.CARD_ACTION and submit.action is None
+    assert submit.kind is EventKind.CARD_ACTION and submit.action == "unknown"
     assert submit.values == {"property": "propertyValue"}
     assert submit.conversation.scope == "channel" and submit.source_message.message_id == "1575667808184"
 

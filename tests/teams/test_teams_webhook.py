@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from adapters.teams.webhook import signature
 from storage.models import SeenEvent
-from tests.teams.conftest import schema, serve_teams
+from tests.teams.helpers import schema, serve_teams
 
 SECRET = base64.b64encode(b"outgoing-webhook-security-token-32b").decode()
 KEY = base64.b64decode(SECRET)

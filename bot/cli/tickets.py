@@ -1,0 +1,190 @@
+"""`ticketbot tickets …`: tickets, for scripts and admins."""
+
+from __future__ import annotations
+
+import typer
+
+from bot.cli.common import JSON_OPTION, emit, group, run
+from bot.desk.principal import CLI_ADMIN, Principal
+from bot.desk.serialize import note_dict, ticket_dict, timeline_dict
+from bot.services import Services
+
+tickets_app = group("Tickets, for scripts and admins.")
+
+
+async def _principal(services: Services, email: str) -> Principal:
+    if not email:
+        return CLI_ADMIN
+    member = await services.members.resolve(email)
+    return Principal(name=member.name, member_id=member.id, is_admin=member.is_admin)
+
+
+def _ticket_text(ticket) -> str:
+    assignees = ", ".join(m.name for m in ticket.assignees) or "unassigned"
+    lines = [
+        f"#{ticket.number} {ticket.title}",
+        f"  status: {ticket.status.name}   priority: {ticket.priority}   board: {ticket.board.name}",
+        f"  assignees: {assignees}   requester: {ticket.requester_name}   version: {ticket.version}",
+    ]
+    if ticket.category:
+        lines.append(f"  category: {ticket.category.name}")
+    if ticket.description:
+        lines.append("")
+        lines.extend(f"  {line}" for line in ticket.description.splitlines())
+    return "\n".join(lines)
+
+
+@tickets_app.command("create")
+def tickets_create(
+    title: str,
+    description: str = typer.Option("", help="Longer description."),
+    priority: str = typer.Option("", help="low, medium, high, critical (or p1..p4, urgent, asap)."),
+    board: str = typer.Option("", help="Board name (the default board when empty)."),
+    category: str = typer.Option("", help="Category path, e.g. Hardware/Printers."),
+    requester: str = typer.Option("", help="Email of the member who asks (the admin when empty)."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Open a ticket."""
+
+    async def work(s: Services):
+        who = await _principal(s, requester)
+        return await s.tickets.create(
+            CLI_ADMIN,
+            title=title,
+            description=description,
+            priority=priority or None,
+            board=board or None,
+            category=category or None,
+            requester=who,
+        )
+
+    ticket = run(work)
+    emit(as_json, ticket_dict(ticket), f"created #{ticket.number} {ticket.title}")
+
+
+@tickets_app.command("show")
+def tickets_show(number: int, as_json: bool = JSON_OPTION) -> None:
+    """Show a ticket with its notes and history."""
+
+    async def work(s: Services):
+        return await s.tickets.get(number), await s.tickets.notes(number), await s.tickets.history(number)
+
+    ticket, notes, history = run(work)
+    data = ticket_dict(ticket) | {"notes": [note_dict(n) for n in notes], "history": [timeline_dict(h) for h in history]}
+    lines = [_ticket_text(ticket)]
+    if notes:
+        lines.append("\nnotes:")
+        lines.extend(f"  {n.created_at:%Y-%m-%d %H:%M} {n.author_name}{' (internal)' if n.internal else ''}: {n.text}" for n in notes)
+    lines.append("\nhistory:")
+    for h in history:
+        what = "; ".join(f"{c['field']}: {c['old'] or '-'} → {c['new'] or '-'}" for c in h.changes)
+        lines.append(f"  {h.at:%Y-%m-%d %H:%M} {h.actor} {h.action}: {what}")
+    emit(as_json, data, "\n".join(lines))
+
+
+@tickets_app.command("list")
+def tickets_list(
+    board: str = typer.Option("", help="Only this board."),
+    status: str = typer.Option("", help="Only this status."),
+    assignee: str = typer.Option("", help="Only tickets assigned to this member (email or name)."),
+    open_only: bool = typer.Option(False, "--open", help="Only open tickets."),
+    search: str = typer.Option("", help="Only tickets whose title or description has these words."),
+    limit: int = typer.Option(50, min=1, max=1000, help="At most this many."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """List tickets, newest first."""
+
+    async def work(s: Services):
+        assignee_id = (await s.members.resolve(assignee)).id if assignee else None
+        return await s.tickets.list(
+            board=board or None,
+            status=status or None,
+            assignee_id=assignee_id,
+            open_only=open_only,
+            words=search or None,
+            limit=limit,
+        )
+
+    tickets = run(work)
+    text = "\n".join(f"#{t.number}  {t.status.name:<12} {t.priority:<8} {t.title}" for t in tickets) or "no tickets"
+    emit(as_json, [ticket_dict(t) for t in tickets], text)
+
+
+VERSION_OPTION = typer.Option(None, "--version", help="Refuse the change if the ticket is no longer at this version.")
+
+
+@tickets_app.command("update")
+def tickets_update(
+    number: int,
+    title: str = typer.Option(None, help="New title."),
+    description: str = typer.Option(None, help="New description."),
+    priority: str = typer.Option(None, help="New priority."),
+    status: str = typer.Option(None, help="New status of the board's workflow."),
+    category: str = typer.Option(None, help="New category path."),
+    version: int = VERSION_OPTION,
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Change a ticket's fields."""
+    ticket = run(
+        lambda s: s.tickets.update(
+            CLI_ADMIN,
+            number,
+            expected_version=version,
+            title=title,
+            description=description,
+            priority=priority,
+            status=status,
+            category=category,
+        )
+    )
+    emit(as_json, ticket_dict(ticket), f"updated #{ticket.number} (version {ticket.version})")
+
+
+@tickets_app.command("assign")
+def tickets_assign(
+    number: int,
+    who: list[str] = typer.Argument(..., help="Members by email or name."),
+    remove: bool = typer.Option(False, "--remove", help="Unassign them instead."),
+    version: int = VERSION_OPTION,
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Assign members to a ticket (or unassign with --remove)."""
+
+    async def work(s: Services):
+        members = [await s.members.resolve(w) for w in who]
+        change = s.tickets.unassign if remove else s.tickets.assign
+        return await change(CLI_ADMIN, number, members, expected_version=version)
+
+    ticket = run(work)
+    names = ", ".join(m.name for m in ticket.assignees) or "nobody"
+    emit(as_json, ticket_dict(ticket), f"#{ticket.number} is assigned to {names}")
+
+
+@tickets_app.command("note")
+def tickets_note(
+    number: int,
+    text: str,
+    internal: bool = typer.Option(False, "--internal", help="Visible to desk members only."),
+    author: str = typer.Option("", help="Email of the member writing (the admin when empty)."),
+) -> None:
+    """Add a note to a ticket."""
+
+    async def work(s: Services):
+        return await s.tickets.add_note(await _principal(s, author), number, text, internal=internal)
+
+    ticket, note = run(work)
+    typer.echo(f"added note {note.uid} to #{ticket.number}")
+
+
+@tickets_app.command("close")
+def tickets_close(number: int, reason: str = typer.Option("", help="Why; kept as a public note.")) -> None:
+    """Close a ticket."""
+    ticket = run(lambda s: s.tickets.close(CLI_ADMIN, number, reason or None))
+    typer.echo(f"closed #{ticket.number} ({ticket.status.name})")
+
+
+@tickets_app.command("reopen")
+def tickets_reopen(number: int) -> None:
+    """Reopen a closed ticket."""
+    ticket = run(lambda s: s.tickets.reopen(CLI_ADMIN, number))
+    typer.echo(f"reopened #{ticket.number} ({ticket.status.name})")

@@ -1,0 +1,178 @@
+"""What every inbound HTTP route shares: JSON errors, the body limit, one hardened JSON reader, HMAC checks.
+
+Every route (Teams, the outgoing webhook, Slack, Webex, the PSA hook, the admin API, the web chat) reads its
+body through `read_json` and answers errors through `json_error`, so a hostile body gets the same clear 4xx
+everywhere. The reader bounds what `json.loads` would otherwise let through: nesting deeper than
+`MAX_DEPTH` (Python's parser raises `RecursionError` near 1,000 levels), numbers longer than `MAX_DIGITS`
+(Python refuses to convert integers past 4,300 digits with a `ValueError`), and text that is not UTF-8.
+Signature helpers compare in constant time and treat a header that is not ASCII as simply wrong.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+
+log = logging.getLogger(__name__)
+
+MAX_BODY = 1024 * 1024
+MAX_DEPTH = 64
+MAX_DIGITS = 40
+CLIENT_TIMEOUT = aiohttp.ClientTimeout(total=30, connect=10)
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+class BadBody(ValueError):
+    """The body is not acceptable; `str()` says why, fit for the caller."""
+
+
+def json_error(status: int, message: str) -> web.Response:
+    """A JSON error answer: `{"error": message}` with the given status."""
+    return web.json_response({"error": message}, status=status)
+
+
+def _number(text: str) -> int:
+    if len(text) > MAX_DIGITS:
+        raise BadBody(f"The body holds a number longer than {MAX_DIGITS} digits.")
+    return int(text)
+
+
+def _real(text: str) -> float:
+    if len(text) > MAX_DIGITS:
+        raise BadBody(f"The body holds a number longer than {MAX_DIGITS} digits.")
+    return float(text)
+
+
+def _constant(name: str) -> Any:
+    raise BadBody(f"The body holds {name}, which is not JSON.")
+
+
+def _check_depth(value: Any) -> None:
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise BadBody(f"The body is nested deeper than {MAX_DEPTH} levels.")
+        if isinstance(item, dict):
+            stack.extend((child, depth + 1) for child in item.values())
+        elif isinstance(item, list):
+            stack.extend((child, depth + 1) for child in item)
+
+
+def parse_json(raw: bytes | str) -> Any:
+    """`raw` as JSON within the bounds above; raises `BadBody` with a message for the caller."""
+    try:
+        text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+        value = json.loads(text, parse_int=_number, parse_float=_real, parse_constant=_constant)
+    except BadBody:
+        raise
+    except UnicodeDecodeError:
+        raise BadBody("The body is not UTF-8.") from None
+    except RecursionError:
+        raise BadBody(f"The body is nested deeper than {MAX_DEPTH} levels.") from None
+    except ValueError:
+        raise BadBody("The body is not JSON.") from None
+    _check_depth(value)
+    return value
+
+
+async def read_body(request: web.Request) -> bytes:
+    """The raw body, at most `MAX_BODY` bytes (aiohttp answers 413 past it; we turn that into JSON)."""
+    return await request.read()
+
+
+async def read_json(request: web.Request) -> Any:
+    """The request body as bounded JSON; raises `BadBody`."""
+    return parse_json(await read_body(request))
+
+
+PERMANENT_STATUSES = frozenset({400, 401, 403, 404, 410, 413})
+
+
+def retry_after_seconds(value: str | None) -> float | None:
+    """A `Retry-After` header's delay in seconds (delta-seconds form), None when missing or malformed."""
+    try:
+        seconds = float(value) if value is not None else None
+    except ValueError:
+        return None
+    return max(0.0, min(seconds, 3600.0)) if seconds is not None and seconds == seconds else None
+
+
+def is_permanent(status: int | None) -> bool:
+    """Whether a platform's refusal cannot be helped by retrying (no such conversation, not allowed, malformed)."""
+    return status in PERMANENT_STATUSES
+
+
+def header(request: web.Request, name: str) -> str:
+    """A header's value, or "" when it is missing or holds anything but printable ASCII."""
+    value = request.headers.get(name, "")
+    return value if value.isascii() and value.isprintable() else ""
+
+
+def hmac_hex(key: bytes, body: bytes, algorithm: str = "sha256") -> str:
+    """The lowercase hex HMAC of `body`."""
+    return hmac.new(key, body, getattr(hashlib, algorithm)).hexdigest()
+
+
+def same(expected: str | bytes, given: str | bytes) -> bool:
+    """Constant-time equality that is False (not an error) for text that is not ASCII."""
+    try:
+        a = expected.encode("ascii") if isinstance(expected, str) else expected
+        b = given.encode("ascii") if isinstance(given, str) else given
+    except UnicodeEncodeError:
+        return False
+    return hmac.compare_digest(a, b)
+
+
+@web.middleware
+async def errors_as_json(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Every error answer is JSON; a bad body is a 400; an unexpected failure is logged without details."""
+    if request.content_length is not None and request.content_length > MAX_BODY:
+        return json_error(413, f"The request body is larger than {MAX_BODY} bytes.")
+    try:
+        return await handler(request)
+    except BadBody as exc:
+        return json_error(400, str(exc))
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        message = exc.text if exc.text and not exc.text.startswith(f"{exc.status}:") else exc.reason
+        return json_error(exc.status, message)
+    except Exception:
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return json_error(500, "Something went wrong on our side; it has been logged.")
+
+
+class SharedSession:
+    """The process's one aiohttp client session: opened on first use (inside the event loop), closed with the app.
+
+    Every adapter sends through it, so platform API calls reuse kept-alive connections instead of opening one
+    per call (slack-bolt's default) or per turn (botbuilder's default).
+    """
+
+    def __init__(self, timeout: aiohttp.ClientTimeout = CLIENT_TIMEOUT) -> None:
+        self._timeout = timeout
+        self._session: aiohttp.ClientSession | None = None
+        self._closed = False
+
+    def get(self) -> aiohttp.ClientSession:
+        """The open session."""
+        if self._closed:
+            raise RuntimeError("The HTTP client session is closed; the app has shut down.")
+        if self._session is None:
+            self._session = aiohttp.ClientSession(timeout=self._timeout)
+        return self._session
+
+    async def close(self) -> None:
+        """Close the session and its connections; later sends fail."""
+        self._closed = True
+        if self._session is not None:
+            await self._session.close()
