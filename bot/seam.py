@@ -213,6 +213,23 @@ class ConversationDirectory(Protocol):
     async def installed(self, platform: str) -> Sequence[ConversationRef]: ...
 
 
+class ReplyQueue(Protocol):
+    """Replies the platform refused or did not take within the reply budget: the outbox sends them later.
+
+    An adapter that fails to send a reply (a `DeliveryError`, or no answer within `REPLY_BUDGET` seconds) hands
+    the messages not yet sent here and answers the inbound request with success: the change is committed, and
+    the reply is retried like a notification (backoff, Retry-After, dead after the last attempt). `key` is the
+    inbound event's idempotency key, so a redelivered event cannot queue the same reply twice.
+    """
+
+    async def defer(
+        self, to: ConversationRef, messages: Sequence[OutboundMessage], *, key: str, error: DeliveryError | None = None
+    ) -> None: ...
+
+
+REPLY_BUDGET = 5.0  # seconds; well under Teams' 15 s and Slack's 3 s is met by acking first
+
+
 @dataclass(frozen=True)
 class AdapterContext:
     """Everything an adapter is handed by the composition root, and nothing else.
@@ -222,6 +239,7 @@ class AdapterContext:
 
     core: Core
     directory: ConversationDirectory
+    replies: ReplyQueue
     settings: Settings
     http: SharedSession
 

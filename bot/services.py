@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from bot.chat.pipeline import Router
 from bot.desk import Desk
+from bot.notify.replies import OutboxReplies
 from bot.seam import AdapterContext, ChatPort, Core
 from bot.settings import Settings
 from bot.web import SharedSession
@@ -30,12 +31,15 @@ class Services:
         self.boards = self.desk.boards
         self.conversations = self.desk.conversations
         self.http = SharedSession()
+        self.replies = OutboxReplies(self.db)
         self.ports: dict[str, ChatPort] = {}
         self.core: Core = Router(self.desk, dialogs=(CreateDialog(), UpdateDialog(), AssignDialog()))
 
     def adapter_context(self) -> AdapterContext:
-        """What an adapter is handed: the core, the conversation directory, the settings, the HTTP session."""
-        return AdapterContext(core=self.core, directory=self.conversations, settings=self.settings, http=self.http)
+        """What an adapter is handed: the core, the directory, the reply queue, the settings, the HTTP session."""
+        return AdapterContext(
+            core=self.core, directory=self.conversations, replies=self.replies, settings=self.settings, http=self.http
+        )
 
     async def upgrade(self) -> None:
         """Bring the schema to the newest migration."""

@@ -1,0 +1,1 @@
+"""Notifications: rules, forwards, the planner that turns ticket events into deliveries, and the outbox."""
