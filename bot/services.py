@@ -12,8 +12,9 @@ from bot.notify.replies import OutboxReplies
 from bot.seam import AdapterContext, ChatPort, Core
 from bot.settings import Settings
 from bot.web import SharedSession
-from dialogs.assign import AssignDialog
+from dialogs.assign import AssignDialog, UnassignDialog
 from dialogs.create import CreateDialog
+from dialogs.note import NoteDialog
 from dialogs.update import UpdateDialog
 from storage.db import Database
 from storage.migrate import upgrade
@@ -33,7 +34,7 @@ class Services:
         self.http = SharedSession()
         self.replies = OutboxReplies(self.db)
         self.ports: dict[str, ChatPort] = {}
-        self.core: Core = Router(self.desk, dialogs=(CreateDialog(), UpdateDialog(), AssignDialog()))
+        self.core: Core = Router(self.desk, dialogs=(CreateDialog(), UpdateDialog(), AssignDialog(), UnassignDialog(), NoteDialog()))
 
     def adapter_context(self) -> AdapterContext:
         """What an adapter is handed: the core, the directory, the reply queue, the settings, the HTTP session."""

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import AliasChoices, Field, SecretStr
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///ticketbot.db"
@@ -19,6 +21,7 @@ class Settings(BaseSettings):
 
     database_url: str = Field(DEFAULT_DATABASE_URL, validation_alias=_env("DATABASE_URL"))
     bot_name: str = Field("Ticketbot", validation_alias=_env("TICKETBOT_NAME"))
+    timezone: str = Field("UTC", validation_alias=_env("TICKETBOT_TIMEZONE"))
 
     microsoft_app_id: str = Field("", validation_alias=_env("MicrosoftAppId"))
     microsoft_app_password: SecretStr = Field(SecretStr(""), validation_alias=_env("MicrosoftAppPassword"))
@@ -35,3 +38,17 @@ class Settings(BaseSettings):
     webex_api_url: str = Field("https://webexapis.com/v1/", validation_alias=_env("WEBEX_API_URL"))
 
     hook_secret: SecretStr = Field(SecretStr(""), validation_alias=_env("TICKETBOT_HOOK_SECRET"))
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"TICKETBOT_TIMEZONE must be an IANA time zone such as Europe/Berlin, not {value!r}") from None
+        return value
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The desk's time zone, in which history and notes show their times."""
+        return ZoneInfo(self.timezone)

@@ -6,10 +6,11 @@ carries `ticket` (the number) and `version` (the version the card showed) so tha
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import datetime
+from collections.abc import Mapping, Sequence
+from datetime import datetime, tzinfo
 from typing import Any
 
+from bot.facts import NOTE_MAX, PRIORITIES, TITLE_MAX
 from cards.model import (
     Action,
     Button,
@@ -23,43 +24,29 @@ from cards.model import (
     Text,
     TextInput,
 )
+from cards.verbs import (
+    ANSWER,
+    ASSIGN_ME,
+    CANCEL_DRAFT,
+    CLOSE,
+    CREATE,
+    LIST_NEXT,
+    NOTE,
+    PRIORITY,
+    REOPEN,
+    SHOW,
+    STATUS,
+)
 from cards.views import Change, DraftView, EventView, NoteView, TicketView
-from cards.verbs import ASSIGN_ME, CANCEL_DRAFT, CLOSE, CREATE, NOTE, PRIORITY, REOPEN, SHOW, STATUS
 
-
-PRIORITIES: tuple[str, ...] = ("low", "medium", "high", "critical")  # SPEC §2
-TITLE_MAX_LENGTH = 200
-NOTE_MAX_LENGTH = 4000
 DESCRIPTION_EXCERPT = 500
 NOTE_EXCERPT = 300
 CHANGE_EXCERPT = 100
 LIST_LIMIT = 10
 ASSIGNEES_SHOWN = 5
-
-HELP_COMMANDS: tuple[tuple[str, str], ...] = (
-    ("new <text>", "Draft a ticket from your description (also: create, open)"),
-    ("show <n>", "Show ticket n; a bare #n works too"),
-    ("assign <n> to <who>", "Assign ticket n to @someone, a name, an email or me"),
-    ("unassign <n> <who>", "Remove an assignee from ticket n"),
-    ("status <n> <status>", "Set the status of ticket n"),
-    ("priority <n> <priority>", "Set the priority: low, medium, high or critical"),
-    ("note <n> <text>", "Add a note to ticket n"),
-    ("close <n> [reason]", "Close ticket n"),
-    ("reopen <n>", "Reopen ticket n"),
-    ("my tickets", "List the open tickets assigned to you or opened by you"),
-    ("list [board] [status]", "List tickets, optionally of one board and status"),
-    ("search <words>", "Find tickets by words in their title or description"),
-    ("cancel", "Leave the current question"),
-    ("link", "Link this chat account to your desk profile by email"),
-    ("help", "Show this help"),
-)
-"""Every member's commands as (usage, one-line description); the Teams manifest reuses them."""
-
-ADMIN_HELP_COMMANDS: tuple[tuple[str, str], ...] = (
-    ("follow <board>", "Post new tickets of the board in this channel"),
-    ("unfollow <board>", "Stop posting the board's tickets in this channel"),
-)
-"""The admin-only commands, shown by the help card to admins only."""
+ATTACHMENTS_SHOWN = 5
+NOTES_SHOWN = 20
+QUESTION_CHOICES = 10
 
 STRUCTURED_EXAMPLE = (
     "Title: Printer on floor 3 is jammed\n"
@@ -77,8 +64,12 @@ def ticket_card(t: TicketView, *, now: datetime, notice: str | None = None) -> C
     body: list[Element] = [*_notice(notice), _ticket_facts(t, now)]
     if t.description.strip():
         body.append(Text(_excerpt(t.description, DESCRIPTION_EXCERPT)))
+    if t.attachments:
+        body.append(Text("Attachments: " + ", ".join(a.name for a in t.attachments[:ATTACHMENTS_SHOWN]), "subtle"))
     if t.latest_note is not None:
         body.extend(_note_texts(f"Latest note by {t.latest_note.author}", t.latest_note))
+    if t.notes:
+        body.append(Text(f"{t.notes} note{'s' if t.notes != 1 else ''} · `show {t.number} notes` lists them", "subtle"))
     return Card(title=f"#{t.number} {t.title}", body=tuple(body), actions=_ticket_actions(t))
 
 
@@ -87,8 +78,8 @@ def create_form(d: DraftView, *, notice: str | None = None) -> Card:
     body: list[Element] = [
         *_notice(notice),
         TextInput(
-            "title", "Title", value=d.title[:TITLE_MAX_LENGTH], placeholder="A short summary of the problem",
-            required=True, max_length=TITLE_MAX_LENGTH,
+            "title", "Title", value=d.title[:TITLE_MAX], placeholder="A short summary of the problem",
+            required=True, max_length=TITLE_MAX,
         ),
         TextInput(
             "description", "Description", value=d.description,
@@ -99,7 +90,8 @@ def create_form(d: DraftView, *, notice: str | None = None) -> Card:
     ]
     if d.categories:
         body.append(_pick("category", "Category", _plain_choices(d.categories), d.category))
-    actions = (Button("Create", CREATE, style="positive"), Button("Cancel", CANCEL_DRAFT))
+    draft = {"draft": d.draft_id} if d.draft_id else {}
+    actions = (Button("Create", CREATE, draft, style="positive"), Button("Cancel", CANCEL_DRAFT, draft))
     return Card(title="New ticket", body=tuple(body), actions=actions)
 
 
@@ -120,32 +112,56 @@ def notification_card(e: EventView, *, now: datetime) -> Card:
 
 
 def list_card(
-    title: str, tickets: Sequence[TicketView], *, empty_text: str, total: int | None = None
+    title: str, tickets: Sequence[TicketView], *, empty_text: str, next_page: Mapping[str, Any] | None = None,
+    first: bool = True,
 ) -> Card:
-    """Tickets one per line (`#42 · High · In Progress · Printer jammed`) with a Show button each.
+    """One page of tickets, one per line (`#42 · High · In Progress · Printer jammed`) with a Show button each.
 
-    At most ten are shown; `total` is the number of all matching tickets when `tickets` is only a page,
-    and the card then says how many more there are.
+    At most `LIST_LIMIT` are shown. `next_page` is the data of the Next button (a cursor) when more tickets
+    follow; without it a page after the first says it is the last.
     """
     shown = tuple(tickets[:LIST_LIMIT])
     if not shown:
-        return Card(title=title, body=(Text(empty_text),))
+        return Card(title=title, body=(Text(empty_text if first else "That was the last page."),))
     body: list[Element] = [
         Text(f"#{t.number} · {t.priority.capitalize()} · {t.status} · {t.title}") for t in shown
     ]
-    hidden = max(len(tickets), total or 0) - len(shown)
-    if hidden > 0:
-        body.append(Text(f"and {hidden} more", "subtle"))
-    actions = tuple(Button(f"#{t.number}", SHOW, _ref(t)) for t in shown)
-    return Card(title=title, body=tuple(body), actions=actions)
+    if next_page is None and not first:
+        body.append(Text("That was the last page.", "subtle"))
+    actions: list[Action] = [Button(f"#{t.number}", SHOW, _ref(t)) for t in shown]
+    if next_page is not None:
+        body.append(Text("More follow: press Next or type `more`.", "subtle"))
+        actions.append(Button("Next", LIST_NEXT, dict(next_page)))
+    return Card(title=title, body=tuple(body), actions=tuple(actions))
 
 
-def help_card(*, is_admin: bool) -> Card:
-    """The commands with a one-line description each (admin commands for admins), and the structured form."""
-    commands = HELP_COMMANDS + (ADMIN_HELP_COMMANDS if is_admin else ())
+def notes_card(t: TicketView, notes: Sequence[NoteView], *, now: datetime, tz: tzinfo) -> Card:
+    """Every note the viewer may see, oldest first (newest last), each cut cleanly when long."""
+    if not notes:
+        return Card(title=f"Notes of #{t.number} {t.title}", body=(Text("There are no notes yet."),))
+    shown = tuple(notes[-NOTES_SHOWN:])
+    body: list[Element] = []
+    if len(notes) > len(shown):
+        body.append(Text(f"The last {len(shown)} of {len(notes)} notes:", "subtle"))
+    for note in shown:
+        when = note.created_at.astimezone(tz).strftime("%Y-%m-%d %H:%M %Z")
+        body.extend(_note_texts(f"{note.author} · {when}", note))
+    if t.attachments:
+        body.append(Text("Attachments: " + ", ".join(a.name for a in t.attachments[:ATTACHMENTS_SHOWN]), "subtle"))
+    return Card(title=f"Notes of #{t.number} {t.title}", body=tuple(body))
+
+
+def question_card(title: str, question: str, choices: Sequence[str], *, notice: str | None = None) -> Card:
+    """A dialog's question with its choices as buttons (each answers with its text), and Cancel."""
+    actions: list[Action] = [Button(choice, ANSWER, {"answer": choice}) for choice in choices[:QUESTION_CHOICES]]
+    actions.append(Button("Cancel", ANSWER, {"answer": "cancel"}))
+    return Card(title=title, body=(*_notice(notice), Text(question)), actions=tuple(actions))
+
+
+def help_card(commands: Sequence[tuple[str, str]]) -> Card:
+    """The commands (usage, one-line description) the viewer may use, and the structured form."""
     body: tuple[Element, ...] = (
-        Text("Tell me what is wrong in your own words, or use a command. In a channel, mention me first; "
-             "in Slack you can also type /ticket."),
+        Text("Tell me what is wrong in your own words, or use a command. In a channel, mention me first."),
         Facts(tuple(Fact(usage, description) for usage, description in commands)),
         Text("Or send the whole ticket in one message:", "heading"),
         Text(STRUCTURED_EXAMPLE),
@@ -174,12 +190,13 @@ def _ref(t: TicketView) -> dict[str, Any]:
 
 
 def _ticket_actions(t: TicketView) -> tuple[Action, ...]:
-    """Assign to me, Status, Priority, Add note, and Close (or Reopen when the ticket is closed)."""
+    """Assign to me, Status, Priority, Add note, and Close (or Reopen when the ticket is closed), as far as the
+    viewer may use them."""
     statuses = _pick("status", "Status", _plain_choices(t.statuses), t.status, required=True)
     priorities = _pick("priority", "Priority", _priority_choices(PRIORITIES), t.priority, required=True)
     note = TextInput(
         "note", "Note", placeholder="What should the team know?", multiline=True, required=True,
-        max_length=NOTE_MAX_LENGTH,
+        max_length=NOTE_MAX,
     )
     actions: list[Action] = [Button("Assign to me", ASSIGN_ME, _ref(t))]
     if t.statuses:
@@ -190,7 +207,7 @@ def _ticket_actions(t: TicketView) -> tuple[Action, ...]:
         actions.append(Button("Reopen", REOPEN, _ref(t)))
     else:
         actions.append(Button("Close", CLOSE, _ref(t), style="destructive"))
-    return tuple(actions)
+    return tuple(a for a in actions if t.actions is None or a.verb in t.actions)
 
 
 def _notice(notice: str | None) -> tuple[Text, ...]:

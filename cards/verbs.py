@@ -15,6 +15,8 @@ PRIORITY = "ticket.priority"
 NOTE = "ticket.note"
 CLOSE = "ticket.close"
 REOPEN = "ticket.reopen"
+LIST_NEXT = "list.next"
+ANSWER = "dialog.answer"
 UNKNOWN = "unknown"
 
-ALL = (CREATE, CANCEL_DRAFT, SHOW, ASSIGN_ME, STATUS, PRIORITY, NOTE, CLOSE, REOPEN)
+ALL = (CREATE, CANCEL_DRAFT, SHOW, ASSIGN_ME, STATUS, PRIORITY, NOTE, CLOSE, REOPEN, LIST_NEXT, ANSWER)

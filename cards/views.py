@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from bot.facts import PRIORITIES
+
 
 @dataclass(frozen=True)
 class NoteView:
@@ -18,8 +20,18 @@ class NoteView:
 
 
 @dataclass(frozen=True)
+class AttachmentView:
+    """A file kept on a ticket as a reference: its name, type and the platform's URL."""
+
+    name: str
+    content_type: str
+    url: str
+
+
+@dataclass(frozen=True)
 class TicketView:
-    """A ticket as a card shows it. `statuses` is the board's workflow, offered by the Status action."""
+    """A ticket as one viewer's card shows it. `statuses` is the board's workflow, offered by the Status action;
+    `actions` the card verbs this viewer may use (None: all); `notes` how many notes this viewer may see."""
 
     number: int
     title: str
@@ -36,6 +48,9 @@ class TicketView:
     updated_at: datetime
     latest_note: NoteView | None
     statuses: tuple[str, ...]
+    actions: frozenset[str] | None = None
+    notes: int = 0
+    attachments: tuple[AttachmentView, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -49,7 +64,8 @@ class DraftView:
     category: str | None
     boards: tuple[str, ...]
     categories: tuple[str, ...]
-    priorities: tuple[str, ...] = ("low", "medium", "high", "critical")
+    priorities: tuple[str, ...] = PRIORITIES
+    draft_id: str = ""
 
 
 @dataclass(frozen=True)

@@ -6,9 +6,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from bot.desk.errors import Invalid, NotFound
-from dialogs.replies import ticket_message
 from bot.seam import Reply
 from dialogs.engine import AskAgain, Question, Turn, pick
+from dialogs.replies import ticket_message
 
 
 async def member_for(who: str, turn: Turn) -> int | None:
@@ -54,5 +54,34 @@ class AssignDialog:
     async def finish(self, data: dict[str, Any], turn: Turn) -> Reply:
         member = await turn.desk.members.get(data["member_id"])
         ticket = await turn.desk.tickets.assign(turn.principal, data["ticket"], [member])
-        message = await ticket_message(turn.desk, ticket, notice=f"Assigned #{ticket.number} to {member.name}.")
+        message = await ticket_message(turn.desk, ticket, viewer=turn.principal, notice=f"Assigned #{ticket.number} to {member.name}.")
         return Reply(messages=(message,))
+
+
+class WhomStep:
+    """Which of several matching assignees to take off."""
+
+    name = "member_id"
+
+    async def question(self, data: Mapping[str, Any], turn: Turn) -> Question:
+        return Question(f"Whom should I take off #{data['ticket']}?", tuple(data["_candidates"]))
+
+    async def accept(self, answer: str, data: dict[str, Any], turn: Turn) -> int:
+        chosen = pick(answer, data["_candidates"])
+        if chosen is None:
+            raise Invalid(f"Choose one of: {', '.join(data['_candidates'])}.")
+        return int(data["_ids"][data["_candidates"].index(chosen)])
+
+
+class UnassignDialog:
+    """Takes a member off a ticket when what was typed matched several of its assignees."""
+
+    name = "unassign"
+    title = "unassignment"
+    steps = (WhomStep(),)
+
+    async def finish(self, data: dict[str, Any], turn: Turn) -> Reply:
+        member = await turn.desk.members.get(data["member_id"])
+        ticket = await turn.desk.tickets.unassign(turn.principal, data["ticket"], [member])
+        notice = f"Took {member.name} off #{ticket.number}."
+        return Reply(messages=(await ticket_message(turn.desk, ticket, viewer=turn.principal, notice=notice),))

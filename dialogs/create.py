@@ -6,11 +6,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from bot.desk.errors import Invalid
-from bot.desk.priorities import PRIORITIES, normalize_priority
-from dialogs.replies import ticket_message
-from bot.seam import Reply
+from bot.desk.priorities import normalize_priority
 from bot.desk.tickets import Origin, clean_title
+from bot.facts import PRIORITIES
+from bot.seam import Reply
 from dialogs.engine import AskAgain, Question, Turn, choose, pick
+from dialogs.replies import ticket_message
 
 SKIP_WORDS = {"skip", "none", "no", "-", "nothing", "n/a"}
 
@@ -122,5 +123,5 @@ class CreateDialog:
             category=data.get("category"),
             origin=Origin(event.conversation.platform, event.conversation.conversation_id, event.idempotency_key),
         )
-        message = await ticket_message(turn.desk, ticket, notice=f"Created ticket #{ticket.number}.")
+        message = await ticket_message(turn.desk, ticket, viewer=turn.principal, notice=f"Created ticket #{ticket.number}.")
         return Reply(messages=(message,))

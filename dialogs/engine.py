@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from bot.desk.errors import Invalid, TicketbotError
 from bot.desk.principal import Principal
 from bot.seam import InboundEvent, OutboundMessage, Reply
+from cards.builders import question_card
 from dialogs.store import DialogKey, DialogStore, State
 
 if TYPE_CHECKING:
@@ -66,14 +67,16 @@ class Dialog(Protocol):
         """Do the work with the collected data."""
 
 
-def render_question(question: Question, prefix: str | None = None) -> OutboundMessage:
-    """The question as a chat message, with numbered choices and the way out."""
+def render_question(question: Question, title: str, prefix: str | None = None) -> OutboundMessage:
+    """The question as a chat message, with numbered choices and the way out; with choices, also as a card
+    whose buttons answer it."""
     lines = [prefix] if prefix else []
     lines.append(question.text)
     if question.choices:
         lines.append("  ".join(f"{i}. {choice}" for i, choice in enumerate(question.choices, start=1)))
     lines.append("(Type `cancel` to stop.)")
-    return OutboundMessage(text="\n".join(lines))
+    card = question_card(title, question.text, question.choices, notice=prefix) if question.choices else None
+    return OutboundMessage(text="\n".join(lines), card=card)
 
 
 def pick(answer: str, choices: Sequence[str]) -> str | None:
@@ -146,7 +149,7 @@ class DialogEngine:
                 continue
             state.step = step.name
             await self.store.save(key, state)
-            return Reply(messages=(render_question(question, prefix),))
+            return Reply(messages=(render_question(question, dialog.title.capitalize(), prefix),))
         await self.store.clear(key)
         reply = await dialog.finish(state.data, turn)
         if prefix:

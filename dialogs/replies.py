@@ -1,12 +1,13 @@
-"""Building the core's outbound messages: a card plus the plain text every platform can show."""
+"""The messages the dialogs and the core both say: a card plus the plain text every platform can show."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from bot.seam import OutboundMessage
+from bot.desk.principal import Principal
 from bot.desk.views import ticket_view
-from cards.builders import help_card, ticket_card
+from bot.seam import OutboundMessage
+from cards.builders import ticket_card
 from cards.model import Card, Text
 from storage.models import Ticket, utcnow
 
@@ -30,17 +31,10 @@ def ticket_summary(ticket: Ticket) -> str:
     return f"#{ticket.number} {ticket.title} · {ticket.status.name} · {ticket.priority} · {assignees}"
 
 
-async def ticket_message(desk: Desk, ticket: Ticket, *, notice: str | None = None) -> OutboundMessage:
-    """The ticket card, with an optional notice line on top."""
-    card = ticket_card(await ticket_view(desk.db, ticket), now=utcnow(), notice=notice)
+async def ticket_message(
+    desk: Desk, ticket: Ticket, *, viewer: Principal | None, notice: str | None = None
+) -> OutboundMessage:
+    """The ticket card as `viewer` may use it (None: a card shared in a channel), with an optional notice."""
+    card = ticket_card(await ticket_view(desk.db, ticket, viewer), now=utcnow(), notice=notice)
     text = ticket_summary(ticket)
     return OutboundMessage(text=f"{notice}\n{text}" if notice else text, card=card)
-
-
-def help_message(*, is_admin: bool) -> OutboundMessage:
-    """The help card."""
-    return OutboundMessage(
-        text="I help you open and follow tickets. Try `new printer on 3 is jammed`, `my tickets` or `show 42`.",
-        card=help_card(is_admin=is_admin),
-    )
-

@@ -6,10 +6,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from bot.desk.errors import Invalid
-from bot.desk.priorities import PRIORITIES, normalize_priority
-from dialogs.replies import ticket_message
+from bot.desk.priorities import normalize_priority
+from bot.facts import PRIORITIES
 from bot.seam import Reply
 from dialogs.engine import Question, Turn, choose, pick
+from dialogs.replies import ticket_message
 
 FIELDS = ("status", "priority", "title", "description")
 
@@ -67,5 +68,5 @@ class UpdateDialog:
 
     async def finish(self, data: dict[str, Any], turn: Turn) -> Reply:
         ticket = await turn.desk.tickets.update(turn.principal, data["ticket"], **{data["field"]: data["value"]})
-        message = await ticket_message(turn.desk, ticket, notice=f"Changed the {data['field']} of #{ticket.number}.")
+        message = await ticket_message(turn.desk, ticket, viewer=turn.principal, notice=f"Changed the {data['field']} of #{ticket.number}.")
         return Reply(messages=(message,))

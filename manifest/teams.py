@@ -1,8 +1,9 @@
 """The Microsoft Teams app package: `manifest.json` (schema 1.29), `color.png` and `outline.png` in one zip.
 
 The bot is offered in personal chats, teams and group chats. Its command lists (at most ten commands each, the
-limit Teams shows) are taken from the bot's own help (`cards.builders.HELP_COMMANDS`), so the menu Teams shows
-and the commands the bot understands cannot drift apart.
+limit Teams shows) are described from the commands the caller passes — the CLI passes the bot's command
+vocabulary (`bot.chat.vocabulary.COMMANDS`), so the menu Teams shows and the commands the bot understands
+cannot drift apart.
 """
 
 from __future__ import annotations
@@ -11,12 +12,12 @@ import json
 import re
 import uuid
 import zipfile
+from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from cards.builders import ADMIN_HELP_COMMANDS, HELP_COMMANDS
 from manifest.icons import color_icon, outline_icon
 
 MANIFEST_VERSION = "1.29"
@@ -40,9 +41,13 @@ def command_word(usage: str) -> str:
     return re.split(r"\s*[<\[#]", usage, maxsplit=1)[0].strip()
 
 
-def command_list(words: tuple[str, ...]) -> list[dict[str, str]]:
-    """Manifest commands for these command words, described from the bot's help."""
-    help_by_word = {command_word(usage): (usage, text) for usage, text in HELP_COMMANDS + ADMIN_HELP_COMMANDS}
+Commands = Sequence[tuple[str, str]]
+"""(usage, one-line summary) of each command the bot understands."""
+
+
+def command_list(words: tuple[str, ...], commands: Commands) -> list[dict[str, str]]:
+    """Manifest commands for these command words, described from the bot's commands."""
+    help_by_word = {command_word(usage): (usage, text) for usage, text in commands}
     commands = []
     for word in words[:MAX_COMMANDS]:
         usage, text = help_by_word[word]
@@ -66,7 +71,9 @@ def _app_version() -> str:
         return "0.0.0"
 
 
-def teams_manifest(*, bot_id: str, name: str, domain: str | None, website: str | None = None) -> dict[str, Any]:
+def teams_manifest(
+    *, bot_id: str, name: str, domain: str | None, commands: Commands, website: str | None = None
+) -> dict[str, Any]:
     """The manifest for the bot `bot_id` (its Microsoft App ID). The app id is derived from the bot id, so
     rebuilding the package updates the same app in Teams. Developer links go to `website`, else to the
     bot's domain, else to a placeholder."""
@@ -107,8 +114,8 @@ def teams_manifest(*, bot_id: str, name: str, domain: str | None, website: str |
                 "supportsFiles": False,
                 "isNotificationOnly": False,
                 "commandLists": [
-                    {"scopes": ["personal"], "commands": command_list(PERSONAL_COMMANDS)},
-                    {"scopes": ["team", "groupChat"], "commands": command_list(TEAM_COMMANDS)},
+                    {"scopes": ["personal"], "commands": command_list(PERSONAL_COMMANDS, commands)},
+                    {"scopes": ["team", "groupChat"], "commands": command_list(TEAM_COMMANDS, commands)},
                 ],
             }
         ],
@@ -117,10 +124,10 @@ def teams_manifest(*, bot_id: str, name: str, domain: str | None, website: str |
 
 
 def build_teams_package(
-    out: Path, *, bot_id: str, name: str, domain: str | None, website: str | None = None
+    out: Path, *, bot_id: str, name: str, domain: str | None, commands: Commands, website: str | None = None
 ) -> Path:
     """Write the app package zip to `out` (parent folders created) and return its path."""
-    manifest = teams_manifest(bot_id=bot_id, name=name, domain=domain, website=website)
+    manifest = teams_manifest(bot_id=bot_id, name=name, domain=domain, commands=commands, website=website)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as package:

@@ -20,11 +20,12 @@ from typing import Any
 import pytest
 from jsonschema import Draft6Validator
 
+from bot.chat.vocabulary import COMMANDS, help_entries
+from bot.desk.principal import Principal
+from bot.facts import NOTE_MAX
 from cards.adaptive import render_adaptive, render_webex_markdown
 from cards.blockkit import render_blocks, render_modal
 from cards.builders import (
-    ADMIN_HELP_COMMANDS,
-    HELP_COMMANDS,
     create_form,
     help_card,
     list_card,
@@ -39,6 +40,9 @@ from cards.views import Change, DraftView, EventView, NoteView, TicketView
 
 AC_SCHEMA = Path(__file__).resolve().parent / "schemas" / "adaptive-card.v1.5.json"
 
+ADMIN = Principal("Ada", member_id=1, is_admin=True)
+MEMBER = Principal("Bob", member_id=2)
+GUEST = Principal("Gus", identity_id=3)
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=timezone.utc)
 EVIL = (
     "<!channel> <!here> @all @here <at>x</at> <@U123> <@personEmail:a@b.c> "
@@ -132,7 +136,7 @@ def all_cards() -> Iterator[Any]:
         updated = make_event(t, note=t.latest_note)
         yield pytest.param(notification_card(updated, now=NOW), id=f"updated-{name}")
     many = [replace(t, number=100 + i) for i, t in enumerate(list(TICKETS.values()) * 2)]
-    yield pytest.param(list_card("My tickets", many, empty_text="None", total=40), id="list-many")
+    yield pytest.param(list_card("My tickets", many, empty_text="None", next_page={"list": "mine", "value": "", "offset": 10}), id="list-many")
     yield pytest.param(list_card("Search: printer", [], empty_text="No ticket matches."), id="list-empty")
     yield pytest.param(create_form(DRAFT), id="form")
     bare = replace(DRAFT, categories=(), category=None)
@@ -141,8 +145,8 @@ def all_cards() -> Iterator[Any]:
     yield pytest.param(create_form(long), id="form-long")
     evil = replace(DRAFT, title=EVIL, board=EVIL, boards=(EVIL, "IT"))
     yield pytest.param(create_form(evil), id="form-evil")
-    yield pytest.param(help_card(is_admin=True), id="help-admin")
-    yield pytest.param(help_card(is_admin=False), id="help")
+    yield pytest.param(help_card(help_entries(ADMIN)), id="help-admin")
+    yield pytest.param(help_card(help_entries(MEMBER)), id="help")
     yield pytest.param(welcome_card("Ticketbot"), id="welcome")
     yield pytest.param(welcome_card(EVIL), id="welcome-evil")
 
@@ -374,7 +378,7 @@ def test_prompts_show_a_card_with_their_input() -> None:
     assert priority["value"] == "high"
     note = shown["Add note"]["body"][0]
     assert (note["id"], note["type"]) == ("note", "Input.Text")
-    assert (note["isMultiline"], note["maxLength"]) == (True, 4000)
+    assert (note["isMultiline"], note["maxLength"]) == (True, NOTE_MAX)
     assert shown["Add note"]["actions"][0]["verb"] == "ticket.note"
 
 
@@ -425,25 +429,28 @@ def test_create_form_keeps_the_title_within_200_characters() -> None:
     assert len(title.value) == 200
 
 
-def test_list_card_shows_ten_tickets_with_a_show_button_each() -> None:
+def test_list_card_shows_ten_tickets_with_a_show_button_each_and_next() -> None:
     tickets = [replace(BASE, number=n, version=n * 10) for n in range(1, 13)]
-    card = list_card("My tickets", tickets, empty_text="Nothing here.", total=25)
+    page = {"list": "search", "value": "printer", "offset": 10}
+    card = list_card("My tickets", tickets, empty_text="Nothing here.", next_page=page)
     texts = [e.text for e in card.body if isinstance(e, Text)]
     assert texts[0] == "#1 · High · New · Printer jammed"
-    assert len(texts) == 11 and texts[-1] == "and 15 more"
+    assert len(texts) == 11 and texts[-1] == "More follow: press Next or type `more`."
     rendered = render_adaptive(card, **TEAMS)
     assert [(a["title"], a["verb"], a["data"]) for a in rendered["actions"][:2]] == [
         ("#1", "ticket.show", {"action": "ticket.show", "ticket": 1, "version": 10}),
         ("#2", "ticket.show", {"action": "ticket.show", "ticket": 2, "version": 20}),
     ]
-    assert len(rendered["actions"]) == 10
+    assert len(rendered["actions"]) == 11
+    assert rendered["actions"][-1]["data"] == {"action": "list.next", **page}
 
 
-def test_list_card_counts_the_rest_without_total_and_says_when_empty() -> None:
-    tickets = [replace(BASE, number=n) for n in range(1, 13)]
-    assert list_card("Open", tickets, empty_text="-").body[-1] == Text("and 2 more", "subtle")
+def test_list_card_says_when_empty_and_when_the_last_page_came() -> None:
     empty = list_card("Search: printer", [], empty_text="No ticket matches printer.")
     assert (empty.body, empty.actions) == ((Text("No ticket matches printer."),), ())
+    last = list_card("Open", [BASE], empty_text="-", first=False)
+    assert last.body[-1] == Text("That was the last page.", "subtle")
+    assert [a.verb for a in last.actions] == ["ticket.show"]
 
 
 # ------------------------------------------------------------------------------------------ card content
@@ -517,20 +524,23 @@ def test_notification_of_a_new_ticket() -> None:
     assert facts_of(card)["Board"] == "IT"
 
 
-def test_help_card_lists_admin_commands_for_admins_only() -> None:
-    usages = {usage for usage, _ in HELP_COMMANDS}
-    assert {"help", "new <text>", "show <n>", "my tickets", "search <words>", "cancel", "link"} <= usages
-    member, admin = facts_of(help_card(is_admin=False)), facts_of(help_card(is_admin=True))
-    assert set(member) == usages
-    assert set(admin) == usages | {"follow <board>", "unfollow <board>"}
+def test_help_card_lists_only_the_commands_the_viewer_may_use() -> None:
+    guest = facts_of(help_card(help_entries(GUEST)))
+    member = facts_of(help_card(help_entries(MEMBER)))
+    admin = facts_of(help_card(help_entries(ADMIN)))
+    assert {"help", "new <text>", "show <n>", "my tickets", "search <words>", "cancel", "link"} <= set(guest)
+    assert not {"assign <n> to <person>", "list [board] [status]"} & set(guest)
+    assert set(member) == set(guest) | {c.usage for c in COMMANDS if c.audience == "members"}
+    assert set(admin) == set(member) | {"follow <board>", "unfollow <board>"}
     assert "follow <board>" not in member
-    texts = [e.text for e in help_card(is_admin=False).body if isinstance(e, Text)]
+    texts = [e.text for e in help_card(help_entries(GUEST)).body if isinstance(e, Text)]
     assert any("Title:" in text and "Priority:" in text for text in texts)
+    assert not any("Slack" in text for text in texts)
 
 
 def test_help_commands_fit_a_teams_manifest_command_list() -> None:
-    for usage, description in HELP_COMMANDS + ADMIN_HELP_COMMANDS:
-        assert len(usage) <= 32 and 0 < len(description) <= 128
+    for command in COMMANDS:
+        assert len(command.usage) <= 32 and 0 < len(command.summary) <= 128
 
 
 def test_welcome_card_names_the_bot_and_gives_three_examples() -> None:
@@ -734,9 +744,11 @@ def test_many_elements_are_packed_into_fifty_blocks() -> None:
 
 
 def test_consecutive_texts_share_a_section_and_facts_split_by_ten() -> None:
-    blocks = render_blocks(help_card(is_admin=True))
+    entries = help_entries(ADMIN)
+    blocks = render_blocks(help_card(entries))
     sections = [b for b in blocks if "fields" in b]
-    assert [len(s["fields"]) for s in sections] == [10, len(HELP_COMMANDS) + 2 - 10]
+    fields = len(entries)
+    assert [len(s["fields"]) for s in sections] == [10] * (fields // 10) + ([fields % 10] if fields % 10 else [])
     changes = render_blocks(notification_card(make_event(BASE), now=NOW))[2]["text"]["text"]
     assert changes == "Status: New → In Progress\nAssignees: — → Alice, Bob"
 

@@ -61,7 +61,7 @@ def test_a_guest_is_told_what_they_may_not_do(tmp_path):
     done = _run(env, "chat", stdin="Title: My mouse\nassign 1 to me\nfollow\nhepl\n")
     assert done.returncode == 0, done.stderr
     assert "Created ticket #1." in done.stdout
-    assert "Only desk members can be assigned" in done.stdout
+    assert "Only desk members can assign ticket #1." in done.stdout
     assert "Only admins can make a channel follow a board." in done.stdout
     assert "Did you mean `help`?" in done.stdout
 

@@ -106,7 +106,7 @@ CASES = [
             number=42,
             value="banana",
             error=PRIORITY_ERROR.format("banana"),
-            suggestion="priority <n> <low|medium|high|critical>",
+            suggestion="priority <n> <priority>",
         ),
     ),
     # note
@@ -211,7 +211,7 @@ CASES = [
     titled("cancel my meeting room booking"),
     titled("newspaper delivery missing"),
     # unicode
-    titled("Imprimante en panne au 3ᵉ étage — très urgent", priority="high"),
+    titled("Imprimante en panne au 3ᵉ étage — très urgent", priority="critical"),  # panne: an outage
     titled("打印机卡纸了"),
     (
         "三楼的打印机从今天早上开始一直显示错误代码五十并且无法打印任何文件我们已经尝试重新启动了好几次但是问题仍然存在没有任何改善请帮忙处理一下谢谢大家的配合与支持非常感谢。我们还试了换纸。",

@@ -20,32 +20,19 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from bot.desk.priorities import PRIORITIES, normalize_priority
+from bot.chat.vocabulary import COMMANDS, USAGE
+from bot.desk.priorities import normalize_priority
+from bot.facts import PRIORITIES, TITLE_MAX
 
-TITLE_MAX = 200
-"""The longest title a draft or structured form produces (SPEC §2: title 1..200 chars)."""
+INTENTS: tuple[str, ...] = (
+    *(c.intent for c in COMMANDS),
+    "empty", "structured", "draft", "unknown", "invalid", "thanks",
+)
+"""Every intent name `parse` can return (the command table has a handler for each, which a test checks)."""
 
-USAGE: Mapping[str, str] = {
-    "help": "help",
-    "create": "new <text>",
-    "show": "show <n>",
-    "history": "show <n> history",
-    "assign": "assign <n> to <person>",
-    "unassign": "unassign <n> <person>",
-    "status": "status <n> <status>",
-    "priority": f"priority <n> <{'|'.join(PRIORITIES)}>",
-    "note": "note <n> <text>",
-    "close": "close <n> [reason]",
-    "reopen": "reopen <n>",
-    "my_tickets": "my tickets",
-    "list": "list [board] [status]",
-    "search": "search <words>",
-    "cancel": "cancel",
-    "link": "link",
-    "follow": "follow <board>",
-    "unfollow": "unfollow <board>",
-}
-"""How each command is typed, by intent name: the `suggestion` of `unknown` and `invalid` intents."""
+CONFIRM_WORDS = frozenset("yes y yep yeah create ok okay go confirm sure oui ja sí si".split())
+DISCARD_WORDS = frozenset("no n nope cancel discard drop non nein".split())
+
 
 
 @dataclass(frozen=True)
@@ -59,6 +46,17 @@ class Intent:
     fields: Mapping[str, str] = field(default_factory=dict)
     error: str | None = None
     suggestion: str | None = None
+    internal: bool = False
+
+
+def confirmation(text: str) -> str | None:
+    """"confirm" or "discard" when the text is only a word that answers a pending draft, else None."""
+    word = text.strip().strip(_PUNCTUATION + "👍").lower() or ("yes" if "👍" in text else "")
+    if word in CONFIRM_WORDS:
+        return "confirm"
+    if word in DISCARD_WORDS:
+        return "discard"
+    return None
 
 
 def parse(text: str) -> Intent:
@@ -108,6 +106,11 @@ _LINE_RULES = _rules(
     ("link", rf"link(?:\s+me)?(?:\s+(?:to\s+)?(?P<v>[^\s@]+@[^\s@]+))?{_END}"),
     ("history", rf"(?:show\s+)?{_NUM}\s+history{_END}"),
     ("history", rf"(?:show\s+)?(?:the\s+)?history\s+(?:of\s+|for\s+)?{_NUM}{_END}"),
+    ("notes", rf"(?:show\s+)?{_NUM}\s+(?:notes|comments){_END}"),
+    ("notes", rf"(?:show\s+)?(?:the\s+)?(?:notes|comments)\s+(?:of\s+|for\s+|on\s+)?{_NUM}{_END}"),
+    ("more", rf"(?:more|next|next\s+page|show\s+more){_END}"),
+    ("thanks", rf"(?:thanks?(?:\s+(?:you|a\s+lot|so\s+much))?|thx|ty|ok(?:ay)?|cool|great|nice|perfect|awesome|"
+               rf"got\s+it|merci|danke(?:\s+schön)?|gracias|super|👍+|🙏+){_END}"),
     ("show", rf"(?:(?:show|view|open|status\s+of)\s+)?{_NUM}{_END}"),
     ("assign", rf"assign\s+{_NUM}(?:\s+to)?(?:\s+(?P<who>.+))?{_END}"),
     ("assign", rf"assign\s+(?P<who>.+?)\s+to\s+{_NUM}{_END}"),
@@ -124,6 +127,7 @@ _LINE_RULES = _rules(
 )
 _TEXT_RULES = _rules(
     ("note", rf"(?:note|comment|add\s+(?:a\s+)?note\s+to)\s+{_NUM}{_TAIL}"),
+    ("internal", rf"internal(?:\s+note)?\s+{_NUM}{_TAIL}"),
     ("close", rf"close\s+{_NUM}{_TAIL}"),
     ("create", rf"(?:new|create|open)(?:\s+(?:a\s+)?(?:new\s+)?ticket)?{_TAIL}"),
 )
@@ -172,10 +176,24 @@ def _create(name: str, match: re.Match[str]) -> Intent:
     return Intent(name, fields=_draft_fields(text))
 
 
+_INTERNAL = re.compile(r"internal\b[\s:,\-–—]*", re.IGNORECASE)
+
+
+def _note(name: str, match: re.Match[str]) -> Intent:
+    intent = _generic(name, match)
+    value = intent.value or ""
+    internal = name == "internal" or bool(_INTERNAL.match(value))
+    if name != "internal" and internal:
+        value = _INTERNAL.sub("", value, count=1)
+    return Intent("note", number=intent.number, value=_clean(value), internal=internal)
+
+
 _BUILDERS: dict[str, Callable[[str, re.Match[str]], Intent]] = {
     "status": _status,
     "priority": _priority,
     "create": _create,
+    "note": _note,
+    "internal": _note,
 }
 
 
@@ -232,6 +250,28 @@ def _structured_fields(text: str) -> dict[str, str] | None:
 
 _LONG_LINE = 80
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|(?<=[。！？])")
+_ABBREVIATIONS = frozenset(
+    "dr mr mrs ms prof st sr sra jr nr no vs ca approx dept bzw usw evtl ggf inkl z.b u.a d.h mme mlle m p.ej"
+    " ej e.g i.e etc. str tel".split()
+)
+_TOKEN_BEFORE = re.compile(r"(\S+)$")
+
+
+def _sentence_end(line: str) -> re.Match[str] | None:
+    """The first real end of a sentence in `line`: not after an ordinal ("im 4. OG"), a single letter
+    ("z. B."), an abbreviation ("Dr.", "e.g."), or before a lower-case word."""
+    for match in _SENTENCE_END.finditer(line):
+        if line[match.start() - 1] in "。！？":
+            return match
+        before = _TOKEN_BEFORE.search(line, 0, match.start())
+        token = before.group(1).rstrip(".!?").lower() if before else ""
+        following = line[match.end() : match.end() + 1]
+        if line[match.start() - 1] == "." and (
+            token.isdigit() or len(token) <= 1 or token in _ABBREVIATIONS or "." in token or following.islower()
+        ):
+            continue
+        return match
+    return None
 
 
 def _draft_fields(text: str) -> dict[str, str]:
@@ -250,7 +290,7 @@ def _title_and_rest(text: str) -> tuple[str, str]:
     """The first line (or first sentence of a long first line) as a title of at most TITLE_MAX chars, and
     the rest; the rest is the whole text when the title had to be cut."""
     first, _, rest = text.partition("\n")
-    sentence_end = _SENTENCE_END.search(first) if len(first) > _LONG_LINE else None
+    sentence_end = _sentence_end(first) if len(first) > _LONG_LINE else None
     if sentence_end:
         first, rest = first[: sentence_end.start()], f"{first[sentence_end.end():]}\n{rest}"
     first = first.strip()
@@ -265,9 +305,24 @@ def _words(pattern: str) -> re.Pattern[str]:
     return re.compile(rf"(?<!\w)(?:{pattern})(?!\w)", re.IGNORECASE)
 
 
-_LOW_WORDS = _words(r"low[\s-]+priority|not\s+(?:urgent|critical)|non[\s-]?urgent|no\s+rush|p4")
-_CRITICAL_WORDS = _words(r"outage|emergency|critical|p1")
-_HIGH_WORDS = _words(r"urgent|urgently|asap|high[\s-]+priority|p2")
+_LOW_WORDS = _words(
+    r"low[\s-]+priority|not\s+(?:urgent|critical)|non[\s-]?urgent|no\s+rush|p4"
+    r"|nicht\s+(?:dringend|eilig)|keine\s+eile|niedrige\s+priorität"  # German
+    r"|pas\s+(?:urgent|pressé)|non\s+urgent|priorité\s+basse|basse\s+priorité"  # French
+    r"|no\s+(?:es\s+)?urgente|sin\s+prisa|prioridad\s+baja|baja\s+prioridad"  # Spanish
+)
+_CRITICAL_WORDS = _words(
+    r"outage|emergency|critical|p1"
+    r"|ausfall|ausgefallen|störung|notfall|kritisch"  # German
+    r"|panne|bloquant|bloquante|critique|en\s+panne|urgence"  # French
+    r"|caído|caída|caido|caida|crítico|crítica|emergencia|avería"  # Spanish
+)
+_HIGH_WORDS = _words(
+    r"urgent|urgently|asap|high[\s-]+priority|p2"
+    r"|dringend|eilig|hohe\s+priorität"  # German
+    r"|urgente|priorité\s+haute|haute\s+priorité"  # French (urgent as in English)
+    r"|prioridad\s+alta|alta\s+prioridad"  # Spanish (urgente as in French)
+)
 _MEDIUM_WORDS = _words(r"medium[\s-]+priority|p3")
 _WHENEVER = _words(r"whenever")
 _DOWN = re.compile(r"(?<![\w-])down(?![\w-])", re.IGNORECASE)

@@ -6,8 +6,11 @@ from pathlib import Path
 
 import typer
 
+from bot.chat.vocabulary import COMMANDS
 from bot.settings import Settings
 from manifest.teams import FALLBACK_WEBSITE, build_teams_package
+
+COMMAND_HELP = tuple((c.usage, c.summary) for c in COMMANDS)
 
 manifest_app = typer.Typer(help="Build install artifacts: the Teams app package.", no_args_is_help=True,
                            rich_markup_mode=None)
@@ -33,7 +36,9 @@ def teams(
         typer.echo("error: no bot id: pass --bot-id or set MicrosoftAppId", err=True)
         raise typer.Exit(1)
     try:
-        path = build_teams_package(out, bot_id=bot_id, name=name or settings.bot_name, domain=domain, website=website)
+        path = build_teams_package(
+            out, bot_id=bot_id, name=name or settings.bot_name, domain=domain, commands=COMMAND_HELP, website=website
+        )
     except (ValueError, OSError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None

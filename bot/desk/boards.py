@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -21,8 +22,16 @@ DEFAULT_WORKFLOW: tuple[tuple[str, bool], ...] = (
 )
 
 
+@dataclass(frozen=True)
+class ListFilter:
+    """What `list [board] [status]` asks for: a board and a status, each optional."""
+
+    board: str | None = None
+    status: str | None = None
+
+
 class BoardService:
-    """Reads and adds boards, statuses and categories."""
+    """Reads and adds boards, statuses and categories; routes a problem to its board; reads list filters."""
 
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -39,6 +48,31 @@ class BoardService:
             if board is None:
                 raise NotFound(f"There is no board '{name}'.")
             return board
+
+    async def route(self, text: str) -> Board:
+        """The board whose keywords the text uses (whole words), else the first board."""
+        boards = await self.list()
+        if not boards:
+            raise NotFound("There is no board yet; add one with `ticketbot boards add`.")
+        words = set(text.lower().split())
+        return next((b for b in boards if any(k.lower() in words for k in b.keywords)), boards[0])
+
+    async def list_filter(self, text: str) -> ListFilter:
+        """The board and status named in `list …` words; raises Invalid for words that are neither."""
+        words = text.lower()
+        boards = await self.list()
+        board = next((b for b in sorted(boards, key=lambda b: -len(b.name)) if b.name.lower() in words), None)
+        if board is not None:
+            words = words.replace(board.name.lower(), " ")
+        statuses = {s.name.lower(): s.name for b in boards for s in b.statuses}
+        status = next((statuses[s] for s in sorted(statuses, key=len, reverse=True) if s in words), None)
+        if status is not None:
+            words = words.replace(status.lower(), " ")
+        rest = words.strip()
+        if rest and rest not in {"all", "open"}:
+            example = f"list {boards[0].name} new" if boards else "list new"
+            raise Invalid(f"I can list by board and status; '{rest}' is neither. Try `{example}`.")
+        return ListFilter(board.name if board else None, status)
 
     async def add(
         self,

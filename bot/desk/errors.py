@@ -15,6 +15,10 @@ class Invalid(TicketbotError):
     """The input is not acceptable (unknown priority, empty title, ...)."""
 
 
+class Unchanged(Invalid):
+    """The change asks for the values the ticket already has."""
+
+
 class NotFound(TicketbotError):
     """The ticket, board, member or key does not exist."""
 

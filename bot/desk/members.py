@@ -9,11 +9,10 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.desk.errors import Conflict, Invalid, NotFound
 from bot.desk.principal import Principal
+from bot.facts import PLATFORMS
 from bot.seam import Actor
 from storage.db import Database
 from storage.models import Identity, Member
-
-PLATFORMS = ("teams", "slack", "webex", "console")
 
 
 def _email(email: str | None) -> str | None:
@@ -170,13 +169,6 @@ class MemberService:
             if member is None:
                 return Principal(name=identity.name or actor.user_id, identity_id=identity.id)
             return Principal(name=member.name, member_id=member.id, identity_id=identity.id, is_admin=member.is_admin)
-
-    async def identity_of(self, member_id: int, platform: str) -> Identity | None:
-        """The member's identity on a platform, if linked."""
-        async with self.db.sessions() as session:
-            return await session.scalar(
-                select(Identity).where(Identity.member_id == member_id, Identity.platform == platform)
-            )
 
     async def get(self, member_id: int) -> Member:
         """The member with this id."""

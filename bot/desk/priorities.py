@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-PRIORITIES: tuple[str, ...] = ("low", "medium", "high", "critical")
-
 _ALIASES: dict[str, str] = {
     "low": "low",
     "lo": "low",

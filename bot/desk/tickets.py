@@ -16,10 +16,14 @@ from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
-from bot.desk.errors import Conflict, Forbidden, Invalid, NotFound
+from bot.desk import policy
+from bot.desk.errors import Conflict, Invalid, NotFound, Unchanged
 from bot.desk.principal import Principal
-from bot.desk.priorities import PRIORITIES, normalize_priority
+from bot.desk.priorities import normalize_priority
+from bot.facts import DESCRIPTION_MAX, NOTE_MAX, PRIORITIES, TICKET_NUMBER_MAX, TITLE_MAX
+from bot.seam import Attachment
 from storage.db import Database
+from storage.models import Attachment as AttachmentRow
 from storage.models import (
     Board,
     Category,
@@ -32,10 +36,6 @@ from storage.models import (
     TimelineEntry,
     utcnow,
 )
-
-MAX_TITLE = 200
-MAX_NOTE = 10_000
-MAX_DESCRIPTION = 20_000
 
 
 @dataclass(frozen=True)
@@ -52,8 +52,8 @@ def clean_title(title: str) -> str:
     title = " ".join(title.split())
     if not title:
         raise Invalid("A ticket needs a title.")
-    if len(title) > MAX_TITLE:
-        raise Invalid(f"The title is {len(title)} characters long; at most {MAX_TITLE} are allowed.")
+    if len(title) > TITLE_MAX:
+        raise Invalid(f"The title is {len(title)} characters long; at most {TITLE_MAX} are allowed.")
     return title
 
 
@@ -62,6 +62,28 @@ def _priority(word: str) -> str:
     if priority is None:
         raise Invalid(f"'{word}' is not a priority. Use one of: {', '.join(PRIORITIES)}.")
     return priority
+
+
+def _attach(session: AsyncSession, ticket: Ticket, note: Note | None, attachments: Sequence[Attachment]) -> None:
+    for a in attachments:
+        session.add(
+            AttachmentRow(
+                ticket_id=ticket.id,
+                note_id=note.id if note else None,
+                name=a.name[:255] or "file",
+                content_type=a.content_type[:100],
+                url=a.url[:2000],
+            )
+        )
+
+
+def _requested_by(principal: Principal) -> list[Any]:
+    conditions: list[Any] = []
+    if principal.member_id is not None:
+        conditions.append(Ticket.requester_member_id == principal.member_id)
+    if principal.identity_id is not None:
+        conditions.append(Ticket.requester_identity_id == principal.identity_id)
+    return conditions
 
 
 def _change(field: str, old: Any, new: Any) -> dict[str, Any]:
@@ -124,6 +146,8 @@ class TicketService:
         return select(Ticket).where(Ticket.number == number)
 
     async def _load(self, session: AsyncSession, number: int, expected_version: int | None) -> Ticket:
+        if not 0 < number <= TICKET_NUMBER_MAX:
+            raise NotFound(f"There is no ticket #{number}.")
         ticket = await session.scalar(self._by_number(number).with_for_update(of=Ticket))
         if ticket is None:
             raise NotFound(f"There is no ticket #{number}.")
@@ -132,22 +156,6 @@ class TicketService:
         # Touching the row here makes every change one UPDATE, so the version goes up by exactly one.
         ticket.updated_at = utcnow()
         return ticket
-
-    @staticmethod
-    def _may_work(principal: Principal, ticket: Ticket, what: str) -> None:
-        if principal.is_member or principal.is_admin:
-            return
-        raise Forbidden(f"Only desk members can {what} ticket #{ticket.number}.")
-
-    @staticmethod
-    def _owns(principal: Principal, ticket: Ticket) -> bool:
-        if principal.member_id is not None and ticket.requester_member_id == principal.member_id:
-            return True
-        return principal.identity_id is not None and ticket.requester_identity_id == principal.identity_id
-
-    def may_see(self, principal: Principal, ticket: Ticket) -> bool:
-        """Members see every ticket; a requester who is not a member sees their own."""
-        return principal.is_member or principal.is_admin or self._owns(principal, ticket)
 
     async def _record(
         self,
@@ -216,11 +224,12 @@ class TicketService:
         category: str | None = None,
         requester: Principal | None = None,
         origin: Origin | None = None,
+        attachments: Sequence[Attachment] = (),
     ) -> Ticket:
         """Open a ticket on `board` (default board when empty) for `requester` (the principal by default)."""
         title = clean_title(title)
-        if len(description) > MAX_DESCRIPTION:
-            raise Invalid(f"The description is too long; at most {MAX_DESCRIPTION} characters are allowed.")
+        if len(description) > DESCRIPTION_MAX:
+            raise Invalid(f"The description is too long; at most {DESCRIPTION_MAX} characters are allowed.")
         requester = requester or principal
         origin = origin or Origin()
         async with self.db.transaction() as session:
@@ -253,12 +262,15 @@ class TicketService:
             ]
             if category_row is not None:
                 changes.append(_change("category", None, category_row.name))
+            _attach(session, ticket, None, attachments)
             await self._record(session, ticket, principal, "created", changes)
             await session.refresh(ticket, ["assignees"])
         return ticket
 
     async def get(self, number: int) -> Ticket:
         """The ticket with this number, with its board's workflow loaded."""
+        if not 0 < number <= TICKET_NUMBER_MAX:
+            raise NotFound(f"There is no ticket #{number}.")
         async with self.db.sessions() as session:
             ticket = await session.scalar(self._by_number(number))
             if ticket is None:
@@ -272,12 +284,17 @@ class TicketService:
         status: str | None = None,
         assignee_id: int | None = None,
         requester: Principal | None = None,
+        involving: Principal | None = None,
         open_only: bool = False,
         words: str | None = None,
         limit: int = 50,
+        offset: int = 0,
     ) -> Sequence[Ticket]:
-        """Tickets, newest first, filtered by board, status name, assignee, requester, openness and words."""
-        query = select(Ticket).join(Ticket.status).order_by(Ticket.number.desc()).limit(limit)
+        """Tickets, newest first, filtered by board, status name, assignee, requester, openness and words.
+
+        `involving` keeps the tickets the principal requested or is assigned to (`my tickets`).
+        """
+        query = select(Ticket).join(Ticket.status).order_by(Ticket.number.desc()).limit(limit).offset(offset)
         if board:
             query = query.join(Ticket.board).where(func.lower(Board.name) == board.lower())
         if status:
@@ -287,12 +304,13 @@ class TicketService:
         if assignee_id is not None:
             query = query.where(Ticket.assignees.any(Member.id == assignee_id))
         if requester is not None:
-            mine = []
-            if requester.member_id is not None:
-                mine.append(Ticket.requester_member_id == requester.member_id)
-            if requester.identity_id is not None:
-                mine.append(Ticket.requester_identity_id == requester.identity_id)
+            mine = _requested_by(requester)
             query = query.where(or_(*mine)) if mine else query.where(False)
+        if involving is not None:
+            theirs = _requested_by(involving)
+            if involving.member_id is not None:
+                theirs.append(Ticket.assignees.any(Member.id == involving.member_id))
+            query = query.where(or_(*theirs)) if theirs else query.where(False)
         for word in (words or "").split():
             pattern = f"%{word.lower()}%"
             query = query.where(or_(func.lower(Ticket.title).like(pattern), func.lower(Ticket.description).like(pattern)))
@@ -314,15 +332,15 @@ class TicketService:
         """Change any of the fields. Only what differs is recorded; nothing to change is an error."""
         async with self.db.transaction() as session:
             ticket = await self._load(session, number, expected_version)
-            self._may_work(principal, ticket, "change")
+            policy.require_staff(principal, f"change ticket #{ticket.number}")
             changes = []
             new_title = clean_title(title) if title is not None else ticket.title
             if new_title != ticket.title:
                 changes.append(_change("title", ticket.title, new_title))
                 ticket.title = new_title
             if description is not None and description.strip() != ticket.description:
-                if len(description) > MAX_DESCRIPTION:
-                    raise Invalid(f"The description is too long; at most {MAX_DESCRIPTION} characters are allowed.")
+                if len(description) > DESCRIPTION_MAX:
+                    raise Invalid(f"The description is too long; at most {DESCRIPTION_MAX} characters are allowed.")
                 changes.append(_change("description", ticket.description, description.strip()))
                 ticket.description = description.strip()
             new_priority = _priority(priority) if priority is not None else ticket.priority
@@ -341,7 +359,7 @@ class TicketService:
                     changes.append(_change("category", old, new_category.name if new_category else None))
                     ticket.category = new_category
             if not changes:
-                raise Invalid(f"Nothing to change on ticket #{number}: it already has those values.")
+                raise Unchanged(f"Nothing to change on ticket #{number}: it already has those values.")
             await self._record(session, ticket, principal, "updated", changes)
         return await self.get(number)
 
@@ -366,7 +384,7 @@ class TicketService:
     ) -> Ticket:
         async with self.db.transaction() as session:
             ticket = await self._load(session, number, expected_version)
-            self._may_work(principal, ticket, "assign")
+            policy.require_staff(principal, f"assign ticket #{ticket.number}")
             before = [m.name for m in ticket.assignees]
             current = {m.id for m in ticket.assignees}
             wanted = [await session.get(Member, m.id) for m in members]
@@ -394,21 +412,19 @@ class TicketService:
         *,
         internal: bool = False,
         expected_version: int | None = None,
+        attachments: Sequence[Attachment] = (),
     ) -> tuple[Ticket, Note]:
         """Add a note. Requesters who are not members may add public notes to their own tickets."""
         text = text.strip()
         if not text:
             raise Invalid("A note needs some text.")
-        if len(text) > MAX_NOTE:
-            raise Invalid(f"The note is too long; at most {MAX_NOTE} characters are allowed.")
+        if len(text) > NOTE_MAX:
+            raise Invalid(f"The note is too long; at most {NOTE_MAX} characters are allowed.")
         async with self.db.transaction() as session:
             ticket = await self._load(session, number, expected_version)
-            if not (principal.is_member or principal.is_admin):
-                if not self._owns(principal, ticket):
-                    raise Forbidden(f"You can add notes only to your own tickets; #{number} is not yours.")
-                if internal:
-                    raise Forbidden("Only desk members can add internal notes.")
+            policy.require_note(principal, ticket, internal=internal)
             note, change = await self._write_note(session, ticket, principal, text, internal=internal)
+            _attach(session, ticket, note, attachments)
             await self._record(session, ticket, principal, "note", [change], note)
         return await self.get(number), note
 
@@ -418,8 +434,7 @@ class TicketService:
         """Close the ticket (the board's last closed status), with an optional reason kept as a public note."""
         async with self.db.transaction() as session:
             ticket = await self._load(session, number, expected_version)
-            if not (principal.is_member or principal.is_admin or self._owns(principal, ticket)):
-                raise Forbidden(f"You can close only your own tickets; #{number} is not yours.")
+            policy.require_close(principal, ticket)
             if ticket.status.is_closed:
                 raise Invalid(f"Ticket #{number} is already {ticket.status.name}.")
             closed = [s for s in ticket.board.statuses if s.is_closed][-1]
@@ -427,7 +442,7 @@ class TicketService:
             ticket.status = closed
             note = None
             if reason and reason.strip():
-                note, change = await self._write_note(session, ticket, principal, reason.strip()[:MAX_NOTE], internal=False)
+                note, change = await self._write_note(session, ticket, principal, reason.strip()[:NOTE_MAX], internal=False)
                 changes.append(change)
             await self._record(session, ticket, principal, "closed", changes, note)
         return await self.get(number)
@@ -436,8 +451,7 @@ class TicketService:
         """Reopen a closed ticket: back to the board's first open status."""
         async with self.db.transaction() as session:
             ticket = await self._load(session, number, expected_version)
-            if not (principal.is_member or principal.is_admin or self._owns(principal, ticket)):
-                raise Forbidden(f"You can reopen only your own tickets; #{number} is not yours.")
+            policy.require_close(principal, ticket, verb="reopen")
             if not ticket.status.is_closed:
                 raise Invalid(f"Ticket #{number} is open ({ticket.status.name}).")
             reopened = next(s for s in ticket.board.statuses if not s.is_closed)
@@ -464,3 +478,8 @@ class TicketService:
             query = query.where(Note.internal.is_(False))
         async with self.db.sessions() as session:
             return (await session.scalars(query)).all()
+
+    async def by_origin(self, message: str) -> Ticket | None:
+        """The ticket opened from this origin message (e.g. a draft), if one was."""
+        async with self.db.sessions() as session:
+            return await session.scalar(select(Ticket).where(Ticket.origin_message == message).limit(1))

@@ -1,12 +1,21 @@
-"""Turning domain rows into the plain views the card builders take."""
+"""Turning domain rows into the plain views the card builders take, as one viewer may see them.
+
+A viewer who is not a desk member never sees internal notes: not their text, not their count, not a hint in
+the history. The card's actions are the ones the viewer may use (`policy.ticket_verbs`).
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from collections.abc import Sequence
 
-from cards.views import NoteView, TicketView
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.desk import policy
+from bot.desk.principal import Principal
+from cards.views import AttachmentView, NoteView, TicketView
 from storage.db import Database
-from storage.models import Note, Ticket
+from storage.models import Attachment, Note, Ticket
 
 
 def note_view(note: Note) -> NoteView:
@@ -16,8 +25,25 @@ def note_view(note: Note) -> NoteView:
     )
 
 
-async def ticket_view(db: Database, ticket: Ticket) -> TicketView:
-    """A ticket as a card shows it, with its latest public note (cards may be seen by requesters)."""
+def _visible(query, ticket: Ticket, viewer: Principal | None):  # type: ignore[no-untyped-def]
+    query = query.where(Note.ticket_id == ticket.id)
+    if viewer is None or not policy.may_see_internal(viewer):
+        query = query.where(Note.internal.is_(False))
+    return query
+
+
+async def _attachments(session: AsyncSession, ticket: Ticket, viewer: Principal | None) -> tuple[AttachmentView, ...]:
+    query = select(Attachment).where(Attachment.ticket_id == ticket.id).order_by(Attachment.id)
+    if viewer is None or not policy.may_see_internal(viewer):
+        hidden = select(Note.id).where(Note.ticket_id == ticket.id, Note.internal.is_(True))
+        query = query.where(Attachment.note_id.is_(None) | Attachment.note_id.not_in(hidden))
+    rows = (await session.scalars(query)).all()
+    return tuple(AttachmentView(a.name, a.content_type, a.url) for a in rows)
+
+
+async def ticket_view(db: Database, ticket: Ticket, viewer: Principal | None = None) -> TicketView:
+    """A ticket as a card shows it to `viewer` (None: a shared card, e.g. in a channel: public notes only,
+    every action offered, the server re-checking each press), with its latest public note."""
     async with db.sessions() as session:
         latest = await session.scalar(
             select(Note)
@@ -25,6 +51,8 @@ async def ticket_view(db: Database, ticket: Ticket) -> TicketView:
             .order_by(Note.id.desc())
             .limit(1)
         )
+        count = await session.scalar(_visible(select(func.count(Note.id)), ticket, viewer)) or 0
+        attachments = await _attachments(session, ticket, viewer)
     return TicketView(
         number=ticket.number,
         title=ticket.title,
@@ -41,4 +69,14 @@ async def ticket_view(db: Database, ticket: Ticket) -> TicketView:
         updated_at=ticket.updated_at,
         latest_note=note_view(latest) if latest else None,
         statuses=tuple(s.name for s in ticket.board.statuses),
+        actions=policy.ticket_verbs(viewer, ticket) if viewer is not None else None,
+        notes=count,
+        attachments=attachments,
     )
+
+
+async def visible_notes(db: Database, ticket: Ticket, viewer: Principal | None) -> Sequence[NoteView]:
+    """Every note of the ticket the viewer may see, oldest first."""
+    async with db.sessions() as session:
+        rows = (await session.scalars(_visible(select(Note), ticket, viewer).order_by(Note.id))).all()
+    return [note_view(n) for n in rows]

@@ -11,8 +11,7 @@ import pytest
 from PIL import Image
 from typer.testing import CliRunner
 
-from cards.builders import ADMIN_HELP_COMMANDS, HELP_COMMANDS
-from bot.cli.manifest import manifest_app
+from bot.cli.manifest import COMMAND_HELP, manifest_app
 from manifest.teams import MANIFEST_VERSION, build_teams_package, command_word, teams_manifest
 from tests.teams.helpers import schema
 
@@ -38,7 +37,7 @@ def pixels(png: bytes) -> tuple[Image.Image, list[tuple[int, int, int, int]]]:
 
 def test_the_package_validates_against_the_matching_schema(tmp_path):
     out = tmp_path / "out" / "teams.zip"
-    path = build_teams_package(out, bot_id=BOT_ID, name="Ticketbot", domain="bot.example.com")
+    path = build_teams_package(out, bot_id=BOT_ID, name="Ticketbot", domain="bot.example.com", commands=COMMAND_HELP)
     files = package_files(path)
     assert set(files) == {"manifest.json", "color.png", "outline.png"}
     manifest = json.loads(files["manifest.json"])
@@ -56,8 +55,8 @@ def test_the_package_validates_against_the_matching_schema(tmp_path):
 
 
 def test_command_lists_are_the_bots_commands_within_teams_limits():
-    manifest = teams_manifest(bot_id=BOT_ID, name="Ticketbot", domain=None)
-    known = {command_word(usage) for usage, _ in HELP_COMMANDS + ADMIN_HELP_COMMANDS}
+    manifest = teams_manifest(bot_id=BOT_ID, name="Ticketbot", domain=None, commands=COMMAND_HELP)
+    known = {command_word(usage) for usage, _ in COMMAND_HELP}
     lists = manifest["bots"][0]["commandLists"]
     covered = {scope for entry in lists for scope in entry["scopes"]}
     assert covered == {"personal", "team", "groupChat"}
@@ -71,7 +70,7 @@ def test_command_lists_are_the_bots_commands_within_teams_limits():
 
 
 def test_icons_have_the_sizes_and_alpha_teams_requires(tmp_path):
-    files = package_files(build_teams_package(tmp_path / "t.zip", bot_id=BOT_ID, name="Ticketbot", domain=None))
+    files = package_files(build_teams_package(tmp_path / "t.zip", bot_id=BOT_ID, name="Ticketbot", domain=None, commands=COMMAND_HELP))
     color, color_pixels = pixels(files["color.png"])
     assert color.format == "PNG" and color.size == (192, 192)
     assert all(a == 255 for *_, a in color_pixels)
@@ -83,9 +82,9 @@ def test_icons_have_the_sizes_and_alpha_teams_requires(tmp_path):
 
 
 def test_the_app_id_is_stable_per_bot():
-    first = teams_manifest(bot_id=BOT_ID, name="Ticketbot", domain=None)
-    assert teams_manifest(bot_id=BOT_ID.upper(), name="Desk", domain=None)["id"] == first["id"]
-    other = teams_manifest(bot_id="11111111-2222-3333-4444-555555555555", name="Ticketbot", domain=None)
+    first = teams_manifest(bot_id=BOT_ID, name="Ticketbot", domain=None, commands=COMMAND_HELP)
+    assert teams_manifest(bot_id=BOT_ID.upper(), name="Desk", domain=None, commands=COMMAND_HELP)["id"] == first["id"]
+    other = teams_manifest(bot_id="11111111-2222-3333-4444-555555555555", name="Ticketbot", domain=None, commands=COMMAND_HELP)
     assert other["id"] != first["id"]
 
 
@@ -95,13 +94,13 @@ def test_the_app_id_is_stable_per_bot():
      ("tunnel.example.dev:8443", "tunnel.example.dev:8443")],
 )
 def test_domains_are_hosts(domain, host):
-    assert teams_manifest(bot_id=BOT_ID, name="T", domain=domain)["validDomains"] == [host]
+    assert teams_manifest(bot_id=BOT_ID, name="T", domain=domain, commands=COMMAND_HELP)["validDomains"] == [host]
 
 
 @pytest.mark.parametrize("bad", [{"bot_id": "not-a-guid"}, {"name": "  "}, {"domain": "not a host"}])
 def test_bad_input_is_refused(bad):
     with pytest.raises(ValueError):
-        teams_manifest(**{"bot_id": BOT_ID, "name": "Ticketbot", "domain": None, **bad})
+        teams_manifest(**{"bot_id": BOT_ID, "name": "Ticketbot", "domain": None, "commands": COMMAND_HELP, **bad})
 
 
 def test_the_command_line(tmp_path, monkeypatch):
