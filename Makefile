@@ -26,6 +26,8 @@ run: install
 	$(BIN)/ticketbot serve --host $(HOST) --port $(PORT)
 
 test: install-dev
+	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 clean:

@@ -69,7 +69,7 @@ def create_app(services: Services, *, upgrade: bool = True) -> web.Application:
         if upgrade:
             await services.upgrade()
         for mounted in app[MOUNTED]:
-            tasks.extend(asyncio.create_task(start()) for start in mounted.background)
+            tasks.extend(asyncio.ensure_future(start()) for start in mounted.background)
 
     async def on_cleanup(_app: web.Application) -> None:
         for task in tasks:

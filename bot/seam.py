@@ -23,7 +23,7 @@ Scope = Literal["personal", "group", "channel"]
 SCOPES: tuple[Scope, ...] = get_args(Scope)
 
 
-class EventKind(str, enum.Enum):
+class EventKind(enum.StrEnum):
     """What an inbound event is."""
 
     MESSAGE = "message"

@@ -47,7 +47,9 @@ class AskAgain(Exception):
 class Step(Protocol):
     """One field a dialog needs."""
 
-    name: str
+    @property
+    def name(self) -> str:
+        """The field's name in the dialog's data."""
 
     async def question(self, data: Mapping[str, Any], turn: Turn) -> Question | None:
         """The question for this step, or None when there is nothing to ask."""
@@ -59,9 +61,17 @@ class Step(Protocol):
 class Dialog(Protocol):
     """A named sequence of steps and what to do when all are answered."""
 
-    name: str
-    title: str
-    steps: Sequence[Step]
+    @property
+    def name(self) -> str:
+        """The dialog's name, as stored in its state."""
+
+    @property
+    def title(self) -> str:
+        """What the user is told the dialog is about ("assignment")."""
+
+    @property
+    def steps(self) -> Sequence[Step]:
+        """The fields, in the order they are asked."""
 
     async def finish(self, data: dict[str, Any], turn: Turn) -> Reply:
         """Do the work with the collected data."""

@@ -48,12 +48,12 @@ Commands = Sequence[tuple[str, str]]
 def command_list(words: tuple[str, ...], commands: Commands) -> list[dict[str, str]]:
     """Manifest commands for these command words, described from the bot's commands."""
     help_by_word = {command_word(usage): (usage, text) for usage, text in commands}
-    commands = []
+    listed = []
     for word in words[:MAX_COMMANDS]:
         usage, text = help_by_word[word]
         description = f"{usage}: {text}" if usage != word else text
-        commands.append({"title": word[:TITLE_MAX], "description": description[:DESCRIPTION_MAX]})
-    return commands
+        listed.append({"title": word[:TITLE_MAX], "description": description[:DESCRIPTION_MAX]})
+    return listed
 
 
 def normalize_domain(domain: str) -> str:

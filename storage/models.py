@@ -59,7 +59,7 @@ class Base(DeclarativeBase):
     """Declarative base with stable constraint names, so migrations look the same on every backend."""
 
     metadata = MetaData(naming_convention=NAMING)
-    type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSON, list[Any]: JSON}
+    type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSON, list[Any]: JSON}  # noqa: RUF012 - SQLAlchemy's form
 
 
 class Member(Base):
@@ -175,7 +175,7 @@ class Ticket(Base):
     requester_member: Mapped[Member | None] = relationship(lazy="joined", foreign_keys=[requester_member_id])
     assignees: Mapped[list[Member]] = relationship(secondary=ticket_assignees, lazy="selectin", order_by=Member.name)
 
-    __mapper_args__ = {"version_id_col": version}
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - SQLAlchemy reads it as is
 
 
 class Note(Base):

@@ -12,7 +12,7 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -40,10 +40,11 @@ from cards.views import Change, DraftView, EventView, NoteView, TicketView
 
 AC_SCHEMA = Path(__file__).resolve().parent / "schemas" / "adaptive-card.v1.5.json"
 
+NEXT_PAGE = {"list": "mine", "value": "", "offset": 10}
 ADMIN = Principal("Ada", member_id=1, is_admin=True)
 MEMBER = Principal("Bob", member_id=2)
 GUEST = Principal("Gus", identity_id=3)
-NOW = datetime(2025, 3, 1, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 EVIL = (
     "<!channel> <!here> @all @here <at>x</at> <@U123> <@personEmail:a@b.c> "
     "**bold** _it_ [x](http://evil) `c`"
@@ -136,7 +137,7 @@ def all_cards() -> Iterator[Any]:
         updated = make_event(t, note=t.latest_note)
         yield pytest.param(notification_card(updated, now=NOW), id=f"updated-{name}")
     many = [replace(t, number=100 + i) for i, t in enumerate(list(TICKETS.values()) * 2)]
-    yield pytest.param(list_card("My tickets", many, empty_text="None", next_page={"list": "mine", "value": "", "offset": 10}), id="list-many")
+    yield pytest.param(list_card("My tickets", many, empty_text="None", next_page=NEXT_PAGE), id="list-many")
     yield pytest.param(list_card("Search: printer", [], empty_text="No ticket matches."), id="list-empty")
     yield pytest.param(create_form(DRAFT), id="form")
     bare = replace(DRAFT, categories=(), category=None)
@@ -573,7 +574,7 @@ def test_escaped_text_looks_the_same_but_is_inert(text: str) -> None:
     markdown, mrkdwn = escape_markdown(text), escape_mrkdwn(text)
     assert visible_markdown(markdown) == text
     assert visible_mrkdwn(mrkdwn) == text
-    for live in LIVE_SEQUENCES + ("{{",):
+    for live in (*LIVE_SEQUENCES, "{{"):
         assert live not in markdown
     for live in ("<!channel>", "<!here>", "<at>", "<@", "@all", "@here", "*", "_", "`", "~"):
         assert live not in mrkdwn

@@ -9,8 +9,8 @@ from sqlalchemy import select, update
 
 from bot.services import Services
 from storage.models import DialogState, utcnow
-from tests.helpers import make_settings
 from tests.core_helpers import Chat, texts
+from tests.helpers import make_settings
 
 
 @pytest.fixture

@@ -40,7 +40,7 @@ class _ReadResponse(AsyncClientResponse):
     def __init__(self, request: ClientRequest, response: aiohttp.ClientResponse, body: bytes) -> None:
         super().__init__(request, response)
         self.status_code = response.status
-        self.headers = response.headers
+        self.headers = dict(response.headers)
         self.reason = response.reason
         self._body = body
 
@@ -82,6 +82,7 @@ class BearerTokenPolicy(AsyncHTTPPolicy):
         if app_id and app_id != AuthenticationConstants.ANONYMOUS_SKILL_APP_ID:
             token = await asyncio.to_thread(self._credentials.get_access_token)
             request.http_request.headers["Authorization"] = f"Bearer {token}"
+        assert self.next is not None, "a credentials policy is never the end of a pipeline"
         return await self.next.send(request, **kwargs)
 
 

@@ -126,4 +126,4 @@ class TeamsPort:
     def _home(self, known: Sequence[ConversationRef]) -> ConversationRef | None:
         usable = [ref for ref in known if ref.data.get("service_url") and ref.data.get("bot_id")]
         preferred = [ref for ref in usable if self.tenant_id and ref.data.get("tenant_id") == self.tenant_id]
-        return (preferred or usable or [None])[0]
+        return next(iter(preferred or usable), None)

@@ -22,16 +22,16 @@ from botbuilder.schema import (
 )
 
 from adapters.markup import strip_markup
-from bot.seam import Actor, ConversationRef, EventKind, InboundEvent, MessageRef, OutboundMessage
-from cards.adaptive import render_adaptive
+from bot.seam import Actor, ConversationRef, EventKind, InboundEvent, MessageRef, OutboundMessage, Scope
 from cards import verbs
+from cards.adaptive import render_adaptive
 from cards.model import Card
 
 PLATFORM = "teams"
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 CARD_ACTION_INVOKE = "adaptiveCard/action"
 THREAD_MARK = ";messageid="
-SCOPES = {"personal": "personal", "groupChat": "group", "channel": "channel"}
+SCOPES: dict[str, Scope] = {"personal": "personal", "groupChat": "group", "channel": "channel"}
 CONVERSATION_TYPES = {scope: teams_type for teams_type, scope in SCOPES.items()}
 
 
@@ -71,11 +71,11 @@ def split_thread(conversation_id: str) -> tuple[str, str | None]:
     return base, (thread or None) if mark else None
 
 
-def scope_of(activity: Mapping[str, Any]) -> str:
+def scope_of(activity: Mapping[str, Any]) -> Scope:
     """personal, group or channel. Older payloads lack `conversationType`: a team in the channel data or a
     reply-chain id means a channel, `isGroup` a group chat."""
     conversation = _obj(activity.get("conversation"))
-    scope = SCOPES.get(conversation.get("conversationType"))
+    scope = SCOPES.get(str(conversation.get("conversationType")))
     if scope is not None:
         return scope
     channel_data = _obj(activity.get("channelData"))
@@ -228,10 +228,10 @@ def inbound_event(activity: Mapping[str, Any]) -> InboundEvent | None:
         if _members_include_bot(activity, "membersRemoved"):
             return _install_event(EventKind.UNINSTALLED, activity)
     if kind == ActivityTypes.installation_update:
-        action = activity.get("action")
-        if action == "add":
+        change = activity.get("action")
+        if change == "add":
             return _install_event(EventKind.INSTALLED, activity)
-        if action == "remove":
+        if change == "remove":
             return _install_event(EventKind.UNINSTALLED, activity)
     return None
 

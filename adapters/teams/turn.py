@@ -7,8 +7,6 @@ the pressed message is updated in place.
 
 from __future__ import annotations
 
-import asyncio
-import weakref
 from collections.abc import Mapping
 from typing import Any
 

@@ -175,7 +175,9 @@ async def _field_change(field: str, turn: ChatTurn, intent: Intent) -> Reply:
     if not intent.value:
         return await turn.dialogs.start("update", turn.key, turn, data)
     try:
-        done = await turn.desk.tickets.update(turn.principal, ticket.number, **{field: intent.value})
+        value = intent.value
+        status, priority = (value, None) if field == "status" else (None, value)
+        done = await turn.desk.tickets.update(turn.principal, ticket.number, status=status, priority=priority)
     except Unchanged:
         raise
     except Invalid as exc:

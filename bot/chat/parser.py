@@ -225,7 +225,7 @@ def _structured_fields(text: str) -> dict[str, str] | None:
     if not keys:
         return None
     values: dict[str, str] = {}
-    for key, after in zip(keys, [*keys[1:], None]):
+    for key, after in zip(keys, [*keys[1:], None], strict=False):
         value = text[key.end() : after.start() if after else len(text)].strip()
         if value:
             values[key.group(1).lower()] = value
@@ -345,7 +345,8 @@ def _says_down(text: str) -> bool:
         if word_before in _NOT_OUTAGE_BEFORE:
             continue
         word_after = _WORD_AFTER.match(text, down.end())
-        if word_before in _OUTAGE_BEFORE or word_after[1].lower() in _OUTAGE_AFTER:
+        following = word_after[1].lower() if word_after else ""
+        if word_before in _OUTAGE_BEFORE or following in _OUTAGE_AFTER:
             return True
     return False
 
@@ -409,9 +410,9 @@ def _unknown(text: str) -> Intent | None:
         return _suggest(command) if _looks_like_arguments(command, rest) else None
     if word in _COMMAND_WORDS:
         return _suggest("search") if word == "search" and not rest else None
-    command = _closest(word)
-    if command is not None and (not rest or rest[0] in "#0123456789"):
-        return _suggest(command)
+    closest = _closest(word)
+    if closest is not None and (not rest or rest[0] in "#0123456789"):
+        return _suggest(closest)
     return None
 
 

@@ -126,8 +126,8 @@ class BoardService:
                 if board_row is None:
                     raise NotFound(f"There is no board '{board}'.")
                 board_id = board_row.id
-            parent_id = None
-            category = None
+            parent_id: int | None = None
+            category: Category | None = None
             for part in parts:
                 category = await session.scalar(
                     select(Category).where(
@@ -141,6 +141,7 @@ class BoardService:
                     session.add(category)
                     await session.flush()
                 parent_id = category.id
+            assert category is not None  # parts is not empty
             return category
 
     async def categories(self, board_id: int, parent_id: int | None = None) -> Sequence[Category]:

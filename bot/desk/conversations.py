@@ -6,15 +6,20 @@ from collections.abc import Sequence
 
 from sqlalchemy import select
 
-from bot.seam import ConversationRef
+from bot.seam import SCOPES, ConversationRef, Scope
 from storage.db import Database
 from storage.models import Conversation, utcnow
+
+
+def scope_of(stored: str) -> Scope:
+    """The stored scope as the seam's vocabulary (an unknown one is treated as a group)."""
+    return next((s for s in SCOPES if s == stored), "group")
 
 
 def to_ref(row: Conversation) -> ConversationRef:
     """The stored conversation as a seam reference (no thread: a thread belongs to one message)."""
     return ConversationRef(
-        platform=row.platform, conversation_id=row.conversation_id, scope=row.scope, data=dict(row.data)
+        platform=row.platform, conversation_id=row.conversation_id, scope=scope_of(row.scope), data=dict(row.data)
     )
 
 

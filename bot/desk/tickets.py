@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select, update
+from sqlalchemy import Select, false, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -142,7 +142,7 @@ class TicketService:
         raise Invalid(f"'{name}' is not a status of {board.name}. Choose one of: {choices}.")
 
     @staticmethod
-    def _by_number(number: int) -> Select[tuple[Ticket]]:
+    def _by_number(number: int) -> Select[Ticket]:
         return select(Ticket).where(Ticket.number == number)
 
     async def _load(self, session: AsyncSession, number: int, expected_version: int | None) -> Ticket:
@@ -305,12 +305,12 @@ class TicketService:
             query = query.where(Ticket.assignees.any(Member.id == assignee_id))
         if requester is not None:
             mine = _requested_by(requester)
-            query = query.where(or_(*mine)) if mine else query.where(False)
+            query = query.where(or_(*mine)) if mine else query.where(false())
         if involving is not None:
             theirs = _requested_by(involving)
             if involving.member_id is not None:
                 theirs.append(Ticket.assignees.any(Member.id == involving.member_id))
-            query = query.where(or_(*theirs)) if theirs else query.where(False)
+            query = query.where(or_(*theirs)) if theirs else query.where(false())
         for word in (words or "").split():
             pattern = f"%{word.lower()}%"
             query = query.where(or_(func.lower(Ticket.title).like(pattern), func.lower(Ticket.description).like(pattern)))

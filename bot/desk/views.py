@@ -7,8 +7,9 @@ the history. The card's actions are the ones the viewer may use (`policy.ticket_
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.desk import policy
@@ -25,7 +26,7 @@ def note_view(note: Note) -> NoteView:
     )
 
 
-def _visible(query, ticket: Ticket, viewer: Principal | None):  # type: ignore[no-untyped-def]
+def _visible(query: Select[Any], ticket: Ticket, viewer: Principal | None) -> Select[Any]:
     query = query.where(Note.ticket_id == ticket.id)
     if viewer is None or not policy.may_see_internal(viewer):
         query = query.where(Note.internal.is_(False))

@@ -15,8 +15,8 @@ import pytest
 
 from bot.app import create_app
 from bot.services import Services
-from tests.helpers import make_settings
 from tests.fakes.bot_connector import BotConnectorStub
+from tests.helpers import make_settings
 from tests.http import served
 
 TESTS = Path(__file__).resolve().parents[1]

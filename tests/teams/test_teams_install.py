@@ -9,8 +9,7 @@ import textwrap
 
 import pytest
 
-from bot.seam import DeliveryError
-from bot.seam import Actor, ConversationRef, MessageRef, OutboundMessage
+from bot.seam import Actor, ConversationRef, DeliveryError, MessageRef, OutboundMessage
 from cards.builders import welcome_card
 from tests.teams.helpers import TESTS, serve_teams
 

@@ -117,7 +117,7 @@ def test_check_names_what_is_missing():
     assert check(good) is good
     with pytest.raises(BadActivity, match="serviceUrl"):
         check(variant(good, serviceUrl=""))
-    with pytest.raises(BadActivity, match="from.id"):
+    with pytest.raises(BadActivity, match=r"from\.id"):
         check(variant(good, **{"from": {"id": 5}}))
     assert check(variant(good, serviceUrl=None), service_url=False)
 
