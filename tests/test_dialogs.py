@@ -9,7 +9,7 @@ from sqlalchemy import select, update
 
 from bot.services import Services
 from storage.models import DialogState, utcnow
-from tests.core_helpers import Chat, texts
+from tests.chat_helpers import Chat, texts
 from tests.helpers import make_settings
 
 
@@ -32,9 +32,9 @@ async def test_new_asks_every_field_in_turn(services, alice):
     steps = [
         ("new", "What is the problem, in one line?"),
         ("Printer jams", "Describe it in more detail"),
-        ("Every page since Monday", "How urgent is it?\n1. low  2. medium  3. high  4. critical"),
-        ("3", "Which board should it go to?\n1. Service Desk  2. Network"),
-        ("service desk", "Which category? Say `none` to leave it there.\n1. Hardware  2. Software"),
+        ("Every page since Monday", "How urgent is it?\n[1] low  [2] medium  [3] high  [4] critical  [5] Cancel"),
+        ("3", "Which board should it go to?\n[1] Service Desk  [2] Network"),
+        ("service desk", "Which category? Say `none` to leave it there.\n[1] Hardware  [2] Software"),
         ("Hardware", "Which category within Hardware?"),
     ]
     for said, asked in steps:
@@ -90,7 +90,7 @@ async def test_invalid_answers_offer_choices_and_three_end_the_dialog(services, 
     await alice.say("status")
     await services.tickets.create(await services.members.principal_for(alice.actor), title="Slow PC")
     reply = await alice.say("status 1")
-    assert "Which status should #1 have?\n1. New  2. In Progress  3. Waiting  4. Resolved  5. Closed" in texts(reply)
+    assert "Which status should #1 have?\n[1] New  [2] In Progress  [3] Waiting  [4] Resolved  [5] Closed" in texts(reply)
     first = await alice.say("done")
     assert "'done' is not a status of this board." in texts(first) and "Which status" in texts(first)
     await alice.say("finished")
@@ -128,7 +128,7 @@ async def test_dialog_expires_after_thirty_idle_minutes(services, alice):
         await session.execute(update(DialogState).values(updated_at=utcnow() - timedelta(minutes=31)))
     reply = await alice.say("Broken chair")
     assert "expired after 30 minutes" in texts(reply)
-    assert "Shall I open a ticket \"Broken chair\"" in texts(reply)
+    assert "New ticket\nTitle: Broken chair" in texts(reply) and "[1] Create  [2] Cancel" in texts(reply)
     assert await services.tickets.list() == []
 
 
@@ -174,7 +174,7 @@ async def test_assign_dialog_offers_matching_members(services, alice):
     await services.members.add("Megan Fox", "mfox@example.com")
     await services.tickets.create(await services.members.principal_for(alice.actor), title="Badge reader")
     reply = await alice.say("assign 1 to megan")
-    assert "Several members match" in texts(reply) and "1. Megan Bowen  2. Megan Fox" in texts(reply)
+    assert "Several members match" in texts(reply) and "[1] Megan Bowen  [2] Megan Fox" in texts(reply)
     reply = await alice.say("2")
     assert "Assigned #1 to Megan Fox." in texts(reply)
     assert [m.name for m in (await services.tickets.get(1)).assignees] == ["Megan Fox"]

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from bot.seam import Actor, EventKind, InboundEvent
 from storage.models import Identity, Rule, SeenEvent
-from tests.core_helpers import Chat, texts
+from tests.chat_helpers import Chat, texts
 
 
 @pytest.fixture
@@ -134,8 +134,10 @@ async def test_draft_creates_nothing_until_confirmed(services, admin):
 async def test_nonsense_gets_the_closest_command_never_a_traceback(services, admin):
     reply = await admin.say("asign 1 to me")
     assert "Did you mean `assign <n> to <person>`?" in texts(reply) and "help" in texts(reply)
-    reply = await admin.say("show 12345678901234567890")
-    assert "Traceback" not in texts(reply) and texts(reply)
+    assert texts(await admin.say("show 12345678901234567890")) == "There is no ticket #12345678901234567890."
+    assert texts(await admin.say("show 2147483648")) == "There is no ticket #2147483648."
+    huge = "9" * 5000
+    assert texts(await admin.say(f"show {huge}")).startswith("There is no ticket #")
 
 
 async def test_slack_style_mention_assigns_the_linked_member(services, admin):

@@ -16,6 +16,7 @@ from bot.desk.errors import Invalid, NotFound, Unchanged
 from bot.desk.history import history_for
 from bot.desk.priorities import normalize_priority
 from bot.desk.views import ticket_view, visible_notes
+from bot.facts import TITLE_MAX
 from bot.seam import Actor, OutboundMessage, Reply
 from cards.builders import notes_card
 from dialogs.assign import member_for
@@ -37,6 +38,16 @@ async def on_not_understood(turn: ChatTurn, intent: Intent) -> Reply:
 
 async def on_help(turn: ChatTurn, intent: Intent) -> Reply:
     return Reply(messages=(help_message(turn.principal),))
+
+
+async def on_empty(turn: ChatTurn, intent: Intent) -> Reply:
+    """A message with no text: a file or image alone opens a draft titled from its name, else help."""
+    files = turn.event.attachments
+    if not files:
+        return await on_help(turn, intent)
+    stem = files[0].name.rsplit(".", 1)[0].replace("_", " ").strip() or "Attachment"
+    title = stem if len(files) == 1 else f"{stem} and {len(files) - 1} more file(s)"
+    return await drafts.propose(turn, {"title": title[:TITLE_MAX]})
 
 
 async def on_thanks(turn: ChatTurn, intent: Intent) -> Reply:
@@ -267,7 +278,7 @@ async def on_unfollow(turn: ChatTurn, intent: Intent) -> Reply:
 
 
 COMMANDS: Mapping[str, Handler] = {
-    "empty": on_help,
+    "empty": on_empty,
     "help": on_help,
     "thanks": on_thanks,
     "cancel": on_cancel,

@@ -133,9 +133,18 @@ _TEXT_RULES = _rules(
 )
 
 
+_MAX_DIGITS = 40
+"""Digits read as a number; a longer one stands for 10**40 (no ticket has it), so Python's 4,300-digit limit
+on int() is never reached."""
+
+
+def _number(digits: str) -> int:
+    return int(digits) if len(digits) <= _MAX_DIGITS else 10**_MAX_DIGITS
+
+
 def _generic(name: str, match: re.Match[str]) -> Intent:
     groups = match.groupdict()
-    number = int(groups["n"]) if groups.get("n") else None
+    number = _number(groups["n"]) if groups.get("n") else None
     who = _clean(groups.get("who"), drop=_END_MARKS)
     if who is not None and who.casefold() in ("me", "myself"):
         who = "me"

@@ -5,9 +5,11 @@ from __future__ import annotations
 import typer
 
 from bot.cli.common import JSON_OPTION, emit, group, run
+from bot.desk.history import history_lines
 from bot.desk.principal import CLI_ADMIN, Principal
 from bot.desk.serialize import note_dict, ticket_dict, timeline_dict
 from bot.services import Services
+from bot.settings import Settings
 
 tickets_app = group("Tickets, for scripts and admins.")
 
@@ -71,14 +73,15 @@ def tickets_show(number: int, as_json: bool = JSON_OPTION) -> None:
 
     ticket, notes, history = run(work)
     data = ticket_dict(ticket) | {"notes": [note_dict(n) for n in notes], "history": [timeline_dict(h) for h in history]}
+    zone = Settings().zone
     lines = [_ticket_text(ticket)]
     if notes:
         lines.append("\nnotes:")
-        lines.extend(f"  {n.created_at:%Y-%m-%d %H:%M} {n.author_name}{' (internal)' if n.internal else ''}: {n.text}" for n in notes)
-    lines.append("\nhistory:")
-    for h in history:
-        what = "; ".join(f"{c['field']}: {c['old'] or '-'} → {c['new'] or '-'}" for c in h.changes)
-        lines.append(f"  {h.at:%Y-%m-%d %H:%M} {h.actor} {h.action}: {what}")
+        for n in notes:
+            when = n.created_at.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
+            lines.append(f"  {when} {n.author_name}{' (internal)' if n.internal else ''}: {n.text}")
+    lines.append("")
+    lines.extend(history_lines(ticket, history, notes, tz=zone))
     emit(as_json, data, "\n".join(lines))
 
 
