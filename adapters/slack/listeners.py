@@ -94,7 +94,7 @@ class People:
             answer = await client.users_info(user=user_id)
         except (SlackApiError, OSError, TimeoutError) as exc:
             log.info("users.info failed for a Slack user: %s", type(exc).__name__)
-            return Actor(PLATFORM, key)
+            return Actor(PLATFORM, key, user_id)
         user = _obj(answer.get("user"))
         profile = _obj(user.get("profile"))
         name = str(profile.get("real_name") or user.get("real_name") or user.get("name") or "")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 
 from storage.models import Identity
 from tests.slack.helpers import TEAM, assert_block_kit_limits, event, posted_text, sample
@@ -91,9 +92,10 @@ async def test_messages_from_bots_and_edits_are_ignored(app, slack):
 
 
 async def test_user_text_is_escaped_and_pings_nobody(app, slack):
-    body = event("event_callback.message.im.slack-docs.json", text="Title: <!channel> @here broke *it*")
+    # The user typed `<!here>` literally (Slack sends it escaped) and pinged @channel (Slack sends `<!channel>`).
+    body = event("event_callback.message.im.slack-docs.json", text="Title: &lt;!here&gt; <!channel> broke *it*")
     await app.post_event(body)
     [post] = await slack.wait_for("chat.postMessage")
-    text = posted_text(post)
-    assert "<!channel>" not in text and "&lt;!channel&gt;" in text
-    assert "@here" not in text
+    mrkdwn = [post.args["text"], *(json.dumps(b) for b in post.args["blocks"] if b["type"] != "header")]
+    assert all("<!" not in text and "@channel" not in text for text in mrkdwn)
+    assert "&lt;!here&gt; @\u200bchannel broke \u2217it\u2217" in post.args["text"]
