@@ -35,9 +35,12 @@ class Call:
 
 @dataclass(frozen=True)
 class Refusal:
+    """How to answer the next call (to `method`, or any) instead of accepting it."""
+
     status: int = 200
     error: str = ""
     retry_after: str | None = None
+    method: str | None = None
 
 
 def bot_token(team: str) -> str:
@@ -73,9 +76,11 @@ class SlackApiStub(LocalServer):
     def api_url(self) -> str:
         return self.url + "/api/"
 
-    def refuse_next(self, status: int = 200, *, error: str = "", retry_after: str | None = None) -> None:
-        self.refusals.append(Refusal(status, error or ("ratelimited" if status == 429 else "internal_error"),
-                                     retry_after))
+    def refuse_next(self, status: int = 200, *, error: str = "", retry_after: str | None = None,
+                    method: str | None = None) -> None:
+        """Refuse the next call (to `method` only, when given) with this HTTP status or Slack error code."""
+        default = "ratelimited" if status == 429 else "internal_error"
+        self.refusals.append(Refusal(status, error or default, retry_after, method))
 
     def calls_to(self, method: str) -> list[Call]:
         return [c for c in self.calls if c.method == method]
@@ -105,8 +110,9 @@ class SlackApiStub(LocalServer):
         auth = request.headers.get("Authorization", "")
         token = auth.removeprefix("Bearer ") if auth.startswith("Bearer ") else args.get("token")
         status, answer, headers = 200, self._answer(method, args, token), {}
-        if self.refusals:
-            refusal = self.refusals.pop(0)
+        refusal = next((r for r in self.refusals if r.method in (None, method)), None)
+        if refusal is not None:
+            self.refusals.remove(refusal)
             status, answer = refusal.status, {"ok": False, "error": refusal.error}
             if refusal.retry_after:
                 headers["Retry-After"] = refusal.retry_after
