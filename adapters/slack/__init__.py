@@ -15,11 +15,12 @@ from aiohttp import web
 from slack_bolt.app.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
+from adapters.slack.declared import EVENTS_PATH, INSTALL_PATH, REDIRECT_PATH
 from adapters.slack.listeners import Listeners
-from adapters.slack.oauth import INSTALL_PATH, REDIRECT_PATH, installation_store, oauth_flow
+from adapters.slack.oauth import installation_store, oauth_flow
 from adapters.slack.port import SlackPort, Tokens
 from adapters.slack.render import CardMemory
-from adapters.slack.routes import EVENTS_PATH, SlackRoutes
+from adapters.slack.routes import SlackRoutes
 from adapters.slack.socket import SocketMode
 from bot.seam import AdapterContext, Mounted
 

@@ -25,6 +25,7 @@ from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from adapters.slack.declared import COMMAND, SHORTCUT_CALLBACK
 from adapters.slack.port import SlackPort, delivered
 from adapters.slack.render import (
     MODAL_CALLBACK,
@@ -67,8 +68,6 @@ from cards.blockkit import FORM_OPEN
 log = logging.getLogger(__name__)
 
 TICKET_REACTION = "ticket"
-SHORTCUT_CALLBACK = "create_ticket"
-COMMAND = "/ticket"
 ANY_ACTION = re.compile(".+")  # every button and select: the verb is in the value our renderer wrote
 KNOWN_PEOPLE = 2000  # users.info answers kept per process (names and emails change rarely)
 FORM_GONE = "This form is no longer open (the bot restarted since). Send your request again to get a new one."

@@ -20,13 +20,11 @@ from slack_sdk.oauth.state_store.async_state_store import AsyncOAuthStateStore
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from adapters.slack.scopes import BOT_SCOPES
+from adapters.slack.declared import BOT_SCOPES, INSTALL_PATH, REDIRECT_PATH
 from bot.web import hmac_hex, same
 
 log = logging.getLogger(__name__)
 
-INSTALL_PATH = "/slack/install"
-REDIRECT_PATH = "/slack/oauth_redirect"
 STATE_SECONDS = 600  # bolt's default: the user has ten minutes between "Add to Slack" and approving
 
 

@@ -17,8 +17,6 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 
 from bot.web import json_error, read_body
 
-EVENTS_PATH = "/slack/events"
-
 
 async def _bolt_request(request: web.Request) -> AsyncBoltRequest | web.Response:
     try:

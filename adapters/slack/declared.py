@@ -1,5 +1,6 @@
-"""What the Slack app asks for: the Web API methods the adapter calls, the events it subscribes to, and the bot
-scopes those need (no more). The app manifest and the OAuth install both read these, so they cannot drift.
+"""What the Slack app declares: its paths, its command and shortcut, the Web API methods the adapter calls, the
+events it subscribes to, and the bot scopes those need (no more). The app manifest, the routes, the listeners and
+the OAuth install all read these, so they cannot drift. This module imports nothing of Slack's SDKs.
 
 Methods that need no bot scope (`auth.test`, `views.open`, `views.publish`, `chat.getPermalink`) and the
 ones called with other credentials (`oauth.v2.access` with the client secret, `apps.connections.open` with the
@@ -7,6 +8,12 @@ app-level token) are listed with no scopes, so the list of methods stays complet
 """
 
 from __future__ import annotations
+
+EVENTS_PATH = "/slack/events"
+INSTALL_PATH = "/slack/install"
+REDIRECT_PATH = "/slack/oauth_redirect"
+COMMAND = "/ticket"
+SHORTCUT_CALLBACK = "create_ticket"  # the "Create ticket" message shortcut
 
 METHOD_SCOPES: dict[str, tuple[str, ...]] = {
     "auth.test": (),
