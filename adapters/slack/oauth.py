@@ -68,6 +68,7 @@ def oauth_flow(client: AsyncWebClient, *, client_id: str, client_secret: str, st
         redirect_uri_path=REDIRECT_PATH,
         installation_store=store,
         installation_store_bot_only=True,
+        install_page_rendering_enabled=False,
         state_store=SignedStateStore(state_secret),
         state_expiration_seconds=STATE_SECONDS,
     )
