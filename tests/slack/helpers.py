@@ -12,7 +12,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import aiohttp
 import pytest
@@ -125,3 +125,22 @@ def posted_text(call: Any) -> str:
     for block in call.args.get("blocks") or []:
         parts.append(json.dumps(block, ensure_ascii=False))
     return "\n".join(parts)
+
+
+OAUTH = {"slack_bot_token": "", "slack_client_id": "111.222", "slack_client_secret": "client-s3cret",
+         "slack_state_secret": "state-s3cret"}
+
+
+async def install_workspace(app) -> str:
+    """Start an OAuth install: the redirect to Slack's authorize page, checked; returns its state."""
+    async with app.http.get(app.url + "/slack/install", allow_redirects=False) as resp:
+        assert resp.status == 302
+        location = resp.headers["Location"]
+        cookie = resp.cookies["slack-app-oauth-state"].value
+    query = parse_qs(urlsplit(location).query)
+    assert location.startswith("https://slack.com/oauth/v2/authorize?")
+    assert query["client_id"] == ["111.222"]
+    assert "chat:write" in query["scope"][0].split(",")
+    state = query["state"][0]
+    assert cookie == state
+    return state

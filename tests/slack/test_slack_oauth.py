@@ -4,33 +4,15 @@ the installation in our database, and events from the new workspace answered wit
 from __future__ import annotations
 
 import asyncio
-from urllib.parse import parse_qs, urlsplit
 
 from sqlalchemy import text
 
-from tests.slack.helpers import event, serve_slack
-
-OAUTH = {"slack_bot_token": "", "slack_client_id": "111.222", "slack_client_secret": "client-s3cret",
-         "slack_state_secret": "state-s3cret"}
-
-
-async def _install(app) -> str:
-    async with app.http.get(app.url + "/slack/install", allow_redirects=False) as resp:
-        assert resp.status == 302
-        location = resp.headers["Location"]
-        cookie = resp.cookies["slack-app-oauth-state"].value
-    query = parse_qs(urlsplit(location).query)
-    assert location.startswith("https://slack.com/oauth/v2/authorize?")
-    assert query["client_id"] == ["111.222"]
-    assert "chat:write" in query["scope"][0].split(",")
-    state = query["state"][0]
-    assert cookie == state
-    return state
+from tests.slack.helpers import OAUTH, event, install_workspace, serve_slack
 
 
 async def test_install_stores_the_workspace_and_its_events_use_its_token(db_url, slack):
     async with serve_slack(db_url, slack, **OAUTH) as app:
-        state = await _install(app)
+        state = await install_workspace(app)
         callback = f"{app.url}/slack/oauth_redirect?code=good-code&state={state}"
         async with app.http.get(callback, headers={"Cookie": f"slack-app-oauth-state={state}"}) as resp:
             assert resp.status == 200
