@@ -63,7 +63,6 @@ class SlackApiStub(LocalServer):
         self.acks: list[dict[str, Any]] = []
         self.connections = 0
         self._sockets: list[web.WebSocketResponse] = []
-        self._connected = asyncio.Event()
         self._ts = itertools.count(1)
         self._changed = asyncio.Condition()
         app = web.Application()
@@ -85,14 +84,14 @@ class SlackApiStub(LocalServer):
     def calls_to(self, method: str) -> list[Call]:
         return [c for c in self.calls if c.method == method]
 
-    async def wait_for(self, method: str, count: int = 1, timeout: float = 5.0) -> list[Call]:
-        """The calls to `method` once there are at least `count` of them (fails the test after `timeout`)."""
+    async def wait_for(self, method: str, count: int = 1, within: float = 5.0) -> list[Call]:
+        """The calls to `method` once there are at least `count` of them (fails the test after `within` s)."""
         async def enough() -> list[Call]:
             async with self._changed:
                 await self._changed.wait_for(lambda: len(self.calls_to(method)) >= count)
             return self.calls_to(method)
 
-        return await asyncio.wait_for(enough(), timeout)
+        return await asyncio.wait_for(enough(), within)
 
     # Web API ----------------------------------------------------------------------------------------------
 
@@ -165,10 +164,11 @@ class SlackApiStub(LocalServer):
     async def _socket(self, request: web.Request) -> web.WebSocketResponse:
         ws = web.WebSocketResponse()
         await ws.prepare(request)
-        self.connections += 1
-        self._sockets.append(ws)
         await ws.send_json({"type": "hello", "num_connections": 1, "connection_info": {"app_id": "A111"}})
-        self._connected.set()
+        async with self._changed:
+            self.connections += 1
+            self._sockets.append(ws)
+            self._changed.notify_all()
         async for msg in ws:
             if msg.type == WSMsgType.TEXT:
                 async with self._changed:
@@ -178,25 +178,25 @@ class SlackApiStub(LocalServer):
             self._sockets.remove(ws)
         return ws
 
-    async def wait_connected(self, count: int = 1, timeout: float = 5.0) -> None:
-        """Until the client has opened its `count`-th socket and it is still open."""
+    async def wait_connected(self, count: int = 1, within: float = 5.0) -> None:
+        """Until the client has opened its `count`-th socket and one is open."""
         async def opened() -> None:
-            while self.connections < count or not self._sockets:
-                await asyncio.sleep(0.02)
+            async with self._changed:
+                await self._changed.wait_for(lambda: self.connections >= count and bool(self._sockets))
 
-        await asyncio.wait_for(opened(), timeout)
+        await asyncio.wait_for(opened(), within)
 
     async def push(self, envelope: dict[str, Any]) -> None:
         """Send an envelope on the open socket."""
         await self._sockets[-1].send_json(envelope)
 
-    async def wait_ack(self, envelope_id: str, timeout: float = 5.0) -> dict[str, Any]:
+    async def wait_ack(self, envelope_id: str, within: float = 5.0) -> dict[str, Any]:
         async def acked() -> dict[str, Any]:
             async with self._changed:
                 await self._changed.wait_for(lambda: any(a.get("envelope_id") == envelope_id for a in self.acks))
             return next(a for a in self.acks if a.get("envelope_id") == envelope_id)
 
-        return await asyncio.wait_for(acked(), timeout)
+        return await asyncio.wait_for(acked(), within)
 
     async def drop(self) -> None:
         """Close the open socket the way Slack does before a refresh (`disconnect`, then close)."""
