@@ -163,3 +163,20 @@ async def test_app_home_lists_my_tickets(app, slack):
     assert view["type"] == "home"
     assert "Monitor flickers" in json.dumps(view["blocks"])
     assert len(view["blocks"]) <= 100
+
+
+async def test_a_button_in_app_home_answers_in_the_dm_and_refreshes_home(app, slack):
+    await _ticket_card(app, slack, "Keyboard sticky")
+    home = event("event_callback.app_mention.bolt-python.json")
+    home["event"] = {"type": "app_home_opened", "user": "W222", "channel": "D222", "tab": "home", "event_ts": "2.2"}
+    home["event_id"] = "Ev-home-2"
+    await app.post_event(home)
+    [published] = await slack.wait_for("views.publish")
+    show = _element(published.args["view"]["blocks"], "ticket.show")
+    press = _press(show, channel="", ts="")
+    press["container"] = {"type": "view", "view_id": "V123"}
+    status, _ = await app.post_interaction(press)
+    assert status == 200
+    posts = await slack.wait_for("chat.postMessage", 2)
+    assert posts[-1].args["channel"] == "DW222" and "Keyboard sticky" in posted_text(posts[-1])
+    await slack.wait_for("views.publish", 2)

@@ -99,3 +99,26 @@ async def test_user_text_is_escaped_and_pings_nobody(app, slack):
     mrkdwn = [post.args["text"], *(json.dumps(b) for b in post.args["blocks"] if b["type"] != "header")]
     assert all("<!" not in text and "@channel" not in text for text in mrkdwn)
     assert "&lt;!here&gt; @\u200bchannel broke \u2217it\u2217" in post.args["text"]
+
+
+async def test_a_thread_reply_in_a_channel_reaches_the_core_in_that_thread(app, slack):
+    reply = event("event_callback.message.im.bolt-python.json", channel="C111", channel_type="channel",
+                  text="Title: Follow-up in the thread", thread_ts="1726133698.626339")
+    reply["event"].pop("user_profile")
+    status, _ = await app.post_event(reply)
+    assert status == 200
+    [post] = await slack.wait_for("chat.postMessage")
+    assert post.args["channel"] == "C111" and post.args["thread_ts"] == "1726133698.626339"
+
+
+async def test_channel_messages_outside_threads_and_mentions_in_threads_are_left_to_app_mention(app, slack):
+    top = event("event_callback.message.im.bolt-python.json", channel="C111", channel_type="channel",
+                text="Title: chatter", thread_ts=None)
+    top["event_id"] = "Ev-top"
+    await app.post_event(top)
+    mention = event("event_callback.message.im.bolt-python.json", channel="C111", channel_type="channel",
+                    text="<@UBOTT111> Title: mentioned", thread_ts="1726133698.626339")
+    mention["event_id"] = "Ev-mention-message"
+    await app.post_event(mention)
+    await asyncio.sleep(0.3)
+    assert slack.calls_to("chat.postMessage") == []
