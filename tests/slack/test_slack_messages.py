@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from urllib.parse import parse_qsl
 
 from storage.models import Identity
 from tests.slack.helpers import TEAM, assert_block_kit_limits, event, posted_text, sample
@@ -121,4 +122,29 @@ async def test_channel_messages_outside_threads_and_mentions_in_threads_are_left
     mention["event_id"] = "Ev-mention-message"
     await app.post_event(mention)
     await asyncio.sleep(0.3)
+    assert slack.calls_to("chat.postMessage") == []
+
+
+async def test_every_sample_is_accepted_as_slack_sends_it(app, slack):
+    for name in ("event_callback.app_mention.slack-docs.json", "event_callback.message.im.slack-docs.json",
+                 "event_callback.app_mention.bolt-python.json"):
+        status, _ = await app.post_event(sample(name))
+        assert status == 200, name
+    docs_mention = sample("event_callback.app_mention.slack-docs.json")
+    posts = await slack.wait_for("chat.postMessage", 3)
+    assert any(p.args.get("thread_ts") == docs_mention["event"]["ts"] for p in posts)
+    assert all("<@U0LAN0Z89>" not in posted_text(p) for p in posts)
+
+
+async def test_a_button_that_is_not_ours_gets_a_short_answer_in_the_thread(app, slack):
+    status, _ = await app.post_interaction(sample("block_actions.bolt-python.json"))
+    assert status == 200
+    [post] = await slack.wait_for("chat.postMessage")
+    assert post.args["channel"] == "C111" and post.args["thread_ts"] == "111.222"
+    assert "button" in post.args["text"]
+
+
+async def test_an_unknown_slash_command_is_a_json_404(app, slack):
+    status, answer = await app.post_form(dict(parse_qsl(sample("slash_command.bolt-python.form-urlencoded.txt"))))
+    assert status == 404 and "error" in answer
     assert slack.calls_to("chat.postMessage") == []
