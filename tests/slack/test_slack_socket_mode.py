@@ -44,3 +44,12 @@ async def test_events_over_the_socket_are_acked_answered_and_survive_a_reconnect
         await slack.wait_for("chat.postMessage", 2)
         titles = sorted(t.title for t in await app.services.tickets.list())
         assert titles == ["Socket one", "Socket two"]
+
+
+async def test_readyz_says_slack_is_down_while_the_socket_cannot_open(sqlite_url, slack):
+    async with serve_slack(sqlite_url, slack, slack_signing_secret="", slack_app_token="not-an-app-token") as app:
+        await slack.wait_for("apps.connections.open")
+        async with app.http.get(app.url + "/readyz") as resp:
+            answer = await resp.json()
+        assert resp.status == 503
+        assert answer["platforms"]["slack"] is False and "slack" in answer["error"]
