@@ -32,6 +32,10 @@ class Settings(BaseSettings):
     slack_bot_token: SecretStr = Field(SecretStr(""), validation_alias=_env("SLACK_BOT_TOKEN"))
     slack_signing_secret: SecretStr = Field(SecretStr(""), validation_alias=_env("SLACK_SIGNING_SECRET"))
     slack_api_url: str = Field("https://slack.com/api/", validation_alias=_env("SLACK_API_URL"))
+    slack_app_token: SecretStr = Field(SecretStr(""), validation_alias=_env("SLACK_APP_TOKEN"))
+    slack_client_id: str = Field("", validation_alias=_env("SLACK_CLIENT_ID"))
+    slack_client_secret: SecretStr = Field(SecretStr(""), validation_alias=_env("SLACK_CLIENT_SECRET"))
+    slack_state_secret: SecretStr = Field(SecretStr(""), validation_alias=_env("SLACK_STATE_SECRET"))
 
     webex_access_token: SecretStr = Field(SecretStr(""), validation_alias=_env("WEBEX_ACCESS_TOKEN"))
     webex_webhook_secret: SecretStr = Field(SecretStr(""), validation_alias=_env("WEBEX_WEBHOOK_SECRET"))

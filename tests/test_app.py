@@ -96,6 +96,6 @@ def test_serve_answers_healthz_and_logs_no_secret(tmp_path):
         proc.terminate()
         output = proc.communicate(timeout=20)[0]
     assert "platform teams: on (local, loopback only, unauthenticated) · POST /api/messages" in output
-    assert "platform slack" not in output  # nothing serves Slack yet, so the log does not claim it
+    assert "platform slack: on (HTTP events, one workspace) · POST /slack/events" in output
     assert "s3cret" not in output
     assert (tmp_path / "serve.db").exists()

@@ -12,7 +12,8 @@ from manifest.teams import FALLBACK_WEBSITE, build_teams_package
 
 COMMAND_HELP = tuple((c.usage, c.summary) for c in COMMANDS)
 
-manifest_app = typer.Typer(help="Build install artifacts: the Teams app package.", no_args_is_help=True,
+manifest_app = typer.Typer(help="Build install artifacts: the Teams app package, the Slack app manifest.",
+                           no_args_is_help=True,
                            rich_markup_mode=None)
 
 
@@ -45,3 +46,26 @@ def teams(
     if not (domain or website):
         typer.echo(f"note: the developer links point at {FALLBACK_WEBSITE}; pass --domain or --website", err=True)
     typer.echo(f"wrote {path}")
+
+
+@manifest_app.command("slack")
+def slack(
+    url: str | None = typer.Option(None, "--url", help="The bot's public base URL, e.g. https://bot.example.com."),
+    socket_mode: bool = typer.Option(False, "--socket-mode", help="Socket Mode: no request URLs (SLACK_APP_TOKEN)."),
+    out: Path | None = typer.Option(None, "--out", help="Where to write the manifest (YAML) [default: stdout]."),
+    name: str | None = typer.Option(None, "--name", help="The app's name in Slack [default: TICKETBOT_NAME]."),
+) -> None:
+    """Write the Slack app manifest (YAML) to create the app from (api.slack.com/apps → From a manifest).
+
+    The OAuth redirect URL is included when SLACK_CLIENT_ID is set (installs into several workspaces).
+    """
+    from manifest.slack import write_slack_manifest  # imported here: it reads the Slack adapter's declarations
+
+    settings = Settings()
+    try:
+        text = write_slack_manifest(out, url=url, name=name or settings.bot_name, socket_mode=socket_mode,
+                                    oauth=bool(settings.slack_client_id))
+    except (ValueError, OSError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"wrote {out}" if out is not None else text.rstrip("\n"))

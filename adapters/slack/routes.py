@@ -1,0 +1,55 @@
+"""The HTTP side: `POST /slack/events` (events, interactivity, the slash command) and the OAuth pages.
+
+Requests go to bolt as they came (raw body, headers), so bolt checks the signature: a bad or missing one, or a
+timestamp more than five minutes old, is answered 401 with a JSON error and reaches no listener. A body that is
+not UTF-8 is a 400.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
+from slack_bolt.app.async_app import AsyncApp
+from slack_bolt.oauth.async_oauth_flow import AsyncOAuthFlow
+from slack_bolt.request.async_request import AsyncBoltRequest
+
+from bot.web import json_error, read_body
+
+
+async def _bolt_request(request: web.Request) -> AsyncBoltRequest | web.Response:
+    try:
+        body = (await read_body(request)).decode("utf-8")
+    except UnicodeDecodeError:
+        return json_error(400, "The body is not UTF-8.")
+    headers: dict[str, str | Sequence[str]] = {name.lower(): value for name, value in request.headers.items()}
+    return AsyncBoltRequest(body=body, query=request.query_string, headers=headers)
+
+
+class SlackRoutes:
+    """The aiohttp handlers in front of the bolt app (and its OAuth flow when OAuth is on)."""
+
+    def __init__(self, bolt: AsyncApp, flow: AsyncOAuthFlow | None = None) -> None:
+        self.bolt = bolt
+        self.flow = flow
+
+    async def events(self, request: web.Request) -> web.StreamResponse:
+        bolt_request = await _bolt_request(request)
+        if isinstance(bolt_request, web.Response):
+            return bolt_request
+        return await to_aiohttp_response(await self.bolt.async_dispatch(bolt_request))
+
+    async def install(self, request: web.Request) -> web.StreamResponse:
+        assert self.flow is not None
+        bolt_request = await _bolt_request(request)
+        if isinstance(bolt_request, web.Response):
+            return bolt_request
+        return await to_aiohttp_response(await self.flow.handle_installation(bolt_request))
+
+    async def oauth_redirect(self, request: web.Request) -> web.StreamResponse:
+        assert self.flow is not None
+        bolt_request = await _bolt_request(request)
+        if isinstance(bolt_request, web.Response):
+            return bolt_request
+        return await to_aiohttp_response(await self.flow.handle_callback(bolt_request))
