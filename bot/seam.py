@@ -238,9 +238,9 @@ class CursorStore(Protocol):
 
 @dataclass(frozen=True)
 class SenderRule:
-    """Where a mail sender's tickets go: a board name and/or an assignee's email (either may be None)."""
+    """Where a mail sender's new tickets go: a board name, and an assignee's email or None."""
 
-    board: str | None = None
+    board: str
     assignee: str | None = None
 
 
@@ -250,7 +250,7 @@ class MailDesk(Protocol):
 
     async def excluded(self, address: str) -> bool: ...
 
-    async def rule_for(self, address: str) -> SenderRule | None: ...
+    async def route(self, address: str) -> SenderRule: ...
 
     async def ticket_of(self, platform: str, conversation_id: str) -> int | None: ...
 

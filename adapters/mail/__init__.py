@@ -32,6 +32,17 @@ class MailChannel:
     port: MailPort
     poller: InboxPoller
 
+    async def run(self) -> None:
+        """Poll until cancelled (the background task of `serve`), then close the token source."""
+        try:
+            await self.poller.run()
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        """Release msal's connection to the authority."""
+        self.graph.tokens.close()
+
 
 def graph_client(config: MailConfig, http: SharedSession) -> GraphClient:
     """A Graph client with its msal token source."""
@@ -59,4 +70,4 @@ def install(app: web.Application, context: AdapterContext) -> Mounted | None:
         return None
     config = mail.graph.config
     description = f"on ({config.mailbox}, polled every {config.poll_seconds:g} s)"
-    return Mounted(platform=PLATFORM, description=description, ports=(mail.port,), background=(mail.poller.run,))
+    return Mounted(platform=PLATFORM, description=description, ports=(mail.port,), background=(mail.run,))

@@ -132,16 +132,16 @@ class InboxPoller:
             for event in translate.thread_events(mail, number):
                 await self._reply(event.conversation, await self.context.core.handle(event), event.idempotency_key)
             return
-        rule = await self.desk.rule_for(mail.address)
-        event = translate.new_ticket_event(mail, rule)
+        route = await self.desk.route(mail.address)
+        event = translate.new_ticket_event(mail, route)
         reply = await self.context.core.handle(event)
         ref = event.conversation
         opened = await self.desk.ticket_of(translate.PLATFORM, mail.conversation_id)
         if opened is not None:
             ref = translate.thread(mail, opened)
             await self.context.directory.remember(ref, name=mail.name)
-            if rule is not None and rule.assignee:
-                await self._assign(opened, rule.assignee)
+            if route.assignee:
+                await self._assign(opened, route.assignee)
         await self._reply(ref, reply, event.idempotency_key)
 
     async def _assign(self, number: int, assignee: str) -> None:

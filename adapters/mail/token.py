@@ -56,6 +56,13 @@ class TokenSource:
             raise TokenError(f"{error}: {detail[0][:200]}" if detail else str(error))
         return str(token)
 
+    def close(self) -> None:
+        """Close msal's HTTP session (its kept-alive connection to the authority); a later call opens a new one."""
+        with self._lock:
+            if self._app is not None:
+                self._app.http_client.close()
+                self._app = None
+
     async def token(self) -> str:
         """A valid access token (from msal's cache when it has one)."""
         return await asyncio.to_thread(self._acquire)

@@ -136,13 +136,11 @@ def _event(mail: Mail, ref: ConversationRef, text: str, key: str) -> InboundEven
     )
 
 
-def new_ticket_event(mail: Mail, rule: SenderRule | None) -> InboundEvent:
-    """The structured form that opens a ticket from this mail."""
-    lines = [f"Title: {mail.title}"]
+def new_ticket_event(mail: Mail, route: SenderRule) -> InboundEvent:
+    """The structured form that opens a ticket from this mail on the sender's board."""
+    lines = [f"Title: {mail.title}", f"Board: {route.board}"]
     if mail.importance in IMPORTANCE:
         lines.append(f"Priority: {IMPORTANCE[mail.importance]}")
-    if rule is not None and rule.board:
-        lines.append(f"Board: {rule.board}")
     description = _KEY_LINE.sub("\\1\u200b:", mail.text)
     if description:
         lines.append(f"Description: {description}")

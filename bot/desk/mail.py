@@ -132,17 +132,18 @@ class MailService:
             )
             return bool(found)
 
-    async def rule_for(self, address: str) -> SenderRule | None:
-        """The most specific rule covering this sender, as board and assignee names."""
+    async def route(self, address: str) -> SenderRule:
+        """Where this sender's new tickets go: the most specific rule's board (else the default board) and
+        assignee. A board is always named, so the core opens the ticket at once instead of asking for one."""
         candidates = _candidates(address)
         async with self.db.sessions() as session:
             rows = (await session.scalars(select(MailRule).where(MailRule.pattern.in_(candidates)))).all()
-        if not rows:
-            return None
-        rule = min(rows, key=lambda r: candidates.index(r.pattern))
-        board: Board | None = rule.board
-        assignee: Member | None = rule.assignee
-        return SenderRule(board=board.name if board else None, assignee=assignee.email if assignee else None)
+            rule = min(rows, key=lambda r: candidates.index(r.pattern)) if rows else None
+            board: Board | None = rule.board if rule is not None else None
+            if board is None:
+                board = await self.tickets.default_board(session)
+            assignee: Member | None = rule.assignee if rule is not None else None
+            return SenderRule(board=board.name, assignee=assignee.email if assignee else None)
 
     async def ticket_of(self, platform: str, conversation_id: str) -> int | None:
         """The newest ticket opened in this conversation (a mail thread), if any."""
