@@ -39,8 +39,11 @@ class Recorded:
 
 @dataclass
 class Refusal:
+    """An error answer for the next request whose path ends with `path` (any request when empty)."""
+
     status: int
     retry_after: str | None = None
+    path: str = ""
 
 
 def mail(
@@ -122,9 +125,9 @@ class GraphStub(LocalServer):
         self.folders[message_id] = "inbox"
         self.log.append(("added", message_id))
 
-    def refuse_next(self, status: int, retry_after: str | None = None) -> None:
-        """Answer the next request with this error status instead."""
-        self.refusals.append(Refusal(status, retry_after))
+    def refuse_next(self, status: int, retry_after: str | None = None, *, path: str = "") -> None:
+        """Answer the next request (whose path ends with `path`, when given) with this error status instead."""
+        self.refusals.append(Refusal(status, retry_after, path))
 
     def calls(self, method: str, suffix: str) -> list[Recorded]:
         """The recorded requests of this method whose path ends with `suffix`."""
@@ -144,8 +147,9 @@ class GraphStub(LocalServer):
             return recorded, _error(401, "InvalidAuthenticationToken", "Access token is empty or invalid.")
         if request.match_info.get("mailbox", "").lower() != self.mailbox:
             return recorded, _error(404, "ErrorInvalidUser", "The requested user is invalid.")
-        if self.refusals:
-            refusal = self.refusals.pop(0)
+        refusal = next((r for r in self.refusals if request.path.endswith(r.path)), None)
+        if refusal is not None:
+            self.refusals.remove(refusal)
             headers = {"Retry-After": refusal.retry_after} if refusal.retry_after else None
             return recorded, _error(refusal.status, "TooManyRequests", "refused on demand", headers)
         return recorded, None

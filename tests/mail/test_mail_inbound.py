@@ -60,7 +60,7 @@ async def test_a_reply_in_the_thread_becomes_a_note(mail_services, graph):
     first = graph.deliver(mail("Printer jammed", "It is jammed."))
     await poll(mail_services)
     conversation = graph.messages[first]["conversationId"]
-    reply = "Still jammed after a restart.\n\nOn Tue, 1 Dec 2026 at 09:00, Helpdesk <helpdesk@desk.example> wrote:\n> old"
+    reply = "Still jammed after a restart.\n\nOn Tue, 1 Dec 2026 at 09:00, Helpdesk <hd@desk.example> wrote:\n> old"
     graph.deliver(mail("RE: Printer jammed [#1]", reply, conversation=conversation))
 
     await poll(mail_services)
