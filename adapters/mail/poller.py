@@ -133,7 +133,10 @@ class InboxPoller:
                 await self._reply(event.conversation, await self.context.core.handle(event), event.idempotency_key)
             return
         route = await self.desk.route(mail.address)
-        event = translate.new_ticket_event(mail, route)
+        if await self.context.directory.get(translate.PLATFORM, mail.conversation_id) is None:
+            event = translate.new_ticket_event(mail, route)
+        else:  # the core asked a question in this thread (a category) and no ticket exists yet: the answer
+            event = translate.answer_event(mail)
         reply = await self.context.core.handle(event)
         ref = event.conversation
         opened = await self.desk.ticket_of(translate.PLATFORM, mail.conversation_id)

@@ -4,7 +4,9 @@ A new mail becomes the structured form (`Title:` / `Priority:` / `Board:` / `Des
 the ticket at once with the sender as requester. A mail in a ticket's thread (a subject tagged `[#42]`, or the
 conversation the ticket was opened in) becomes `note 42 <text>`, or, when its first line is a command
 (`close`, `reopen`, `assign to me`, `unassign …`, `priority high`, `status …`), that command for the ticket
-(the core decides whether the sender may run it), with the rest of the mail as a note.
+(the core decides whether the sender may run it), with the rest of the mail as a note. When the core asked
+a question instead of opening the ticket (a board with categories asks for one), the next mail in the thread
+answers it with its first line.
 """
 
 from __future__ import annotations
@@ -145,6 +147,12 @@ def new_ticket_event(mail: Mail, route: SenderRule) -> InboundEvent:
     if description:
         lines.append(f"Description: {description}")
     return _event(mail, thread(mail), "\n".join(lines), mail.internet_message_id)
+
+
+def answer_event(mail: Mail) -> InboundEvent:
+    """The first line of the mail, as the answer to the question the core asked in its thread."""
+    answer = next((line.strip() for line in mail.text.split("\n") if line.strip()), "")
+    return _event(mail, thread(mail), answer, mail.internet_message_id)
 
 
 def _command(number: int, line: str) -> str | None:

@@ -171,3 +171,22 @@ async def test_a_throttled_delta_query_is_retried_after_retry_after(mail_service
     assert result.handled == 1
     assert len(graph.calls("GET", "/delta")) == 2
 
+
+
+async def test_a_question_the_core_asks_is_answered_by_the_next_mail_in_the_thread(mail_services, graph):
+    await mail_services.boards.add_category(None, "Printers")
+    await mail_services.boards.add_category(None, "Network")
+    first = graph.deliver(mail("Printer jammed", "It is jammed."))
+    await poll(mail_services)
+    assert await mail_services.tickets.list() == []
+    [question] = graph.sent
+    assert "Which category" in question["body"]["content"]
+    graph.deliver(mail("RE: Printer jammed", "Printers\n\nOn Tue, Helpdesk wrote:\n> Which category?",
+                       conversation=graph.messages[first]["conversationId"]))
+
+    await poll(mail_services)
+
+    [ticket] = await mail_services.tickets.list()
+    assert ticket.title == "Printer jammed" and ticket.category.name == "Printers"
+    assert ticket.description == "It is jammed."
+    assert "[#1]" in graph.sent[-1]["subject"]
