@@ -18,7 +18,7 @@ import aiohttp
 
 from adapters.mail.config import MailConfig
 from adapters.mail.token import TokenSource
-from bot.web import SharedSession, retry_after_seconds
+from bot.web import BadBody, SharedSession, parse_json, retry_after_seconds
 
 RETRIES = 2
 MAX_WAIT = 30.0
@@ -81,10 +81,16 @@ class GraphClient:
         while True:
             try:
                 async with self.http.get().request(method, url, json=json, params=params, headers=headers) as resp:
-                    body = await resp.json(content_type=None) if resp.status != 204 else None
+                    raw = await resp.read()
                     status, retry_after = resp.status, retry_after_seconds(resp.headers.get("Retry-After"))
-            except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
-                raise GraphError(f"Graph could not be reached or answered no JSON ({type(exc).__name__}).") from exc
+            except (aiohttp.ClientError, TimeoutError) as exc:
+                raise GraphError(f"Graph could not be reached ({type(exc).__name__}).") from exc
+            try:
+                body = parse_json(raw) if raw.strip() else None
+            except BadBody:
+                if status < 400:
+                    raise GraphError(f"Graph answered HTTP {status} without JSON.", status=status) from None
+                body = None
             if status < 400:
                 return body
             if status in THROTTLED and retry_after is not None and retry_after <= MAX_WAIT and attempt < RETRIES:
