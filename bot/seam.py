@@ -227,6 +227,36 @@ class ReplyQueue(Protocol):
     ) -> None: ...
 
 
+class CursorStore(Protocol):
+    """Named positions in a platform's change feed (the mail inbox's Graph delta link), kept in the database so
+    that a poller resumes where it stopped after a restart."""
+
+    async def get(self, name: str) -> str | None: ...
+
+    async def put(self, name: str, value: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class SenderRule:
+    """Where a mail sender's new tickets go: a board name, and an assignee's email or None."""
+
+    board: str
+    assignee: str | None = None
+
+
+class MailDesk(Protocol):
+    """What the mail adapter needs of the desk besides the core: the sender policy set from the CLI, the ticket
+    a mail thread opened, and the assignment an assignment rule asks for."""
+
+    async def excluded(self, address: str) -> bool: ...
+
+    async def route(self, address: str) -> SenderRule: ...
+
+    async def ticket_of(self, platform: str, conversation_id: str) -> int | None: ...
+
+    async def assign_by_rule(self, number: int, assignee: str) -> None: ...
+
+
 REPLY_BUDGET = 5.0  # seconds; well under Teams' 15 s and Slack's 3 s is met by acking first
 
 
@@ -234,7 +264,8 @@ REPLY_BUDGET = 5.0  # seconds; well under Teams' 15 s and Slack's 3 s is met by 
 class AdapterContext:
     """Everything an adapter is handed by the composition root, and nothing else.
 
-    `http` holds the one aiohttp client session of the process (connection reuse for every platform API).
+    `http` holds the one aiohttp client session of the process (connection reuse for every platform API);
+    `cursors` and `mail` serve the pollers (the mail adapter) and are None where nothing provides them.
     """
 
     core: Core
@@ -242,6 +273,8 @@ class AdapterContext:
     replies: ReplyQueue
     settings: Settings
     http: SharedSession
+    cursors: CursorStore | None = None
+    mail: MailDesk | None = None
 
 
 @dataclass(frozen=True)

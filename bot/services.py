@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from bot.chat.pipeline import Router
 from bot.desk import Desk
+from bot.desk.mail import CursorService, MailService
 from bot.notify.replies import OutboxReplies
 from bot.seam import AdapterContext, ChatPort, Core
 from bot.settings import Settings
@@ -31,15 +32,24 @@ class Services:
         self.members = self.desk.members
         self.boards = self.desk.boards
         self.conversations = self.desk.conversations
+        self.mail = MailService(self.db, self.tickets)
+        self.cursors = CursorService(self.db)
         self.http = SharedSession()
         self.replies = OutboxReplies(self.db)
         self.ports: dict[str, ChatPort] = {}
         self.core: Core = Router(self.desk, dialogs=(CreateDialog(), UpdateDialog(), AssignDialog(), UnassignDialog(), NoteDialog()))
 
     def adapter_context(self) -> AdapterContext:
-        """What an adapter is handed: the core, the directory, the reply queue, the settings, the HTTP session."""
+        """What an adapter is handed: the core, the directory, the reply queue, the settings, the HTTP session,
+        the feed cursors and the mail sender policy."""
         return AdapterContext(
-            core=self.core, directory=self.conversations, replies=self.replies, settings=self.settings, http=self.http
+            core=self.core,
+            directory=self.conversations,
+            replies=self.replies,
+            settings=self.settings,
+            http=self.http,
+            cursors=self.cursors,
+            mail=self.mail,
         )
 
     async def upgrade(self) -> None:

@@ -41,6 +41,15 @@ class Settings(BaseSettings):
     webex_webhook_secret: SecretStr = Field(SecretStr(""), validation_alias=_env("WEBEX_WEBHOOK_SECRET"))
     webex_api_url: str = Field("https://webexapis.com/v1/", validation_alias=_env("WEBEX_API_URL"))
 
+    graph_tenant_id: str = Field("", validation_alias=_env("GRAPH_TENANT_ID"))
+    graph_client_id: str = Field("", validation_alias=_env("GRAPH_CLIENT_ID"))
+    graph_client_secret: SecretStr = Field(SecretStr(""), validation_alias=_env("GRAPH_CLIENT_SECRET"))
+    graph_mailbox: str = Field("", validation_alias=_env("GRAPH_MAILBOX"))
+    graph_api_url: str = Field("https://graph.microsoft.com/v1.0/", validation_alias=_env("GRAPH_API_URL"))
+    graph_authority: str = Field("https://login.microsoftonline.com", validation_alias=_env("GRAPH_AUTHORITY"))
+    graph_poll_seconds: float = Field(60.0, gt=0, validation_alias=_env("GRAPH_POLL_SECONDS"))
+    graph_processed_folder: str = Field("archive", validation_alias=_env("GRAPH_PROCESSED_FOLDER"))
+
     hook_secret: SecretStr = Field(SecretStr(""), validation_alias=_env("TICKETBOT_HOOK_SECRET"))
 
     @field_validator("timezone")

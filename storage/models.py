@@ -354,3 +354,35 @@ class AuditEntry(Base):
     actor: Mapped[str] = mapped_column(String(200))
     action: Mapped[str] = mapped_column(String(60))
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class Cursor(Base):
+    """A named position in a platform's change feed (the mail inbox's Graph delta link), so a restart resumes."""
+
+    __tablename__ = "cursors"
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class MailExclusion(Base):
+    """A sender whose mail never becomes a ticket: an address (`news@example.com`) or a domain (`example.com`)."""
+
+    __tablename__ = "mail_exclusions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pattern: Mapped[str] = mapped_column(String(320), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class MailRule(Base):
+    """Where mail from a sender goes: an address or a domain → a board and/or an assignee."""
+
+    __tablename__ = "mail_rules"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pattern: Mapped[str] = mapped_column(String(320), unique=True)
+    board_id: Mapped[int | None] = mapped_column(ForeignKey("boards.id", ondelete="CASCADE"))
+    assignee_member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    board: Mapped[Board | None] = relationship(lazy="joined")
+    assignee: Mapped[Member | None] = relationship(lazy="joined")

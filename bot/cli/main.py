@@ -13,6 +13,7 @@ import typer
 from bot.cli.boards import boards_app
 from bot.cli.common import group, run, safe_url
 from bot.cli.keys import keys_app
+from bot.cli.mail import mail_app
 from bot.cli.manifest import manifest_app
 from bot.cli.members import members_app
 from bot.cli.tickets import tickets_app
@@ -28,6 +29,7 @@ app.add_typer(members_app, name="members")
 app.add_typer(tickets_app, name="tickets")
 app.add_typer(keys_app, name="keys")
 app.add_typer(manifest_app, name="manifest")
+app.add_typer(mail_app, name="mail")
 
 
 @app.command()
