@@ -89,7 +89,7 @@ class WebexApiStub(LocalServer):
 
     def new_id(self, kind: str) -> str:
         """A Webex-looking id for a resource of this kind."""
-        return f"Y2lzY29zcGFyazovL3VzL{kind}/stub-{next(self._ids)}"
+        return f"Y2lzY29zcGFyazovL3VzL{kind}-stub-{next(self._ids)}"
 
     async def _serve(self, request: web.Request, status: int, answer: Any) -> web.Response:
         body = await request.read()
@@ -129,7 +129,7 @@ class WebexApiStub(LocalServer):
     async def _post_message(self, request: web.Request) -> web.Response:
         body = json.loads(await request.read() or b"{}")
         person = body.get("toPersonId") or body.get("toPersonEmail")
-        room = body.get("roomId") or f"Y2lzY29zcGFyazovL3VzL1JPT00vdirect-{person}"
+        room = body.get("roomId") or f"Y2lzY29zcGFyazovL3VzL1JPT00-direct-{person}"
         message = {
             "id": self.new_id("01FU1NBR0U"),
             "roomId": room,

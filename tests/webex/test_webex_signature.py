@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from storage.models import SeenEvent
-from tests.webex.helpers import DIRECT, serve_webex, sample, sign
+from tests.webex.helpers import DIRECT, sample, serve_webex, sign
 
 
 async def _nothing_happened(webex) -> None:
