@@ -14,7 +14,8 @@ from aiohttp import web
 from adapters.webex.client import WebexClient
 from adapters.webex.markup import PLATFORM
 from adapters.webex.port import WebexPort
-from adapters.webex.routes import PATH, WebexEndpoint
+from adapters.webex.routes import WebexEndpoint
+from adapters.webex.webhooks import PATH
 from bot.seam import AdapterContext, Mounted
 
 log = logging.getLogger(__name__)

@@ -29,7 +29,6 @@ from bot.web import header, hmac_hex, json_error, parse_json, read_body, same
 
 log = logging.getLogger(__name__)
 
-PATH = "/webex/events"
 SIGNATURE_HEADER = "X-Spark-Signature"
 
 

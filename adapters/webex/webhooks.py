@@ -1,5 +1,8 @@
 """The bot's three Webex webhooks: created or updated by `ticketbot webex register`, listed by `webex webhooks`.
 
+They all post to `PATH`, the route the adapter mounts. This module needs only the few webhook calls of
+`adapters.webex.client.WebexClient` (`WebhookApi`), so the CLI imports the SDK through the client alone.
+
 Each webhook is ours by its name (`ticketbot <resource>:<event>`), so registering again updates the same three
 (target URL, secret, and `status: active`, which re-enables one Webex disabled after 100 failed deliveries in 5
 minutes) instead of adding more; extra copies of a name, left by an older run, are deleted.
@@ -9,11 +12,11 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
-from adapters.webex.client import WebexClient
-from adapters.webex.routes import PATH
 from adapters.webex.translate import EVENTS
+
+PATH = "/webex/events"
 
 NAME_PREFIX = "ticketbot "
 SECRET_BYTES = 32
@@ -34,6 +37,20 @@ def name_of(resource: str, event: str) -> str:
     return f"{NAME_PREFIX}{resource}:{event}"
 
 
+class WebhookApi(Protocol):
+    """The webhook calls `register` makes (`WebexClient` has them)."""
+
+    async def webhooks(self) -> list[dict[str, Any]]: ...
+
+    async def create_webhook(
+        self, *, name: str, target_url: str, resource: str, event: str, secret: str
+    ) -> dict[str, Any]: ...
+
+    async def update_webhook(self, webhook_id: str, *, name: str, target_url: str, secret: str) -> dict[str, Any]: ...
+
+    async def delete_webhook(self, webhook_id: str) -> None: ...
+
+
 @dataclass(frozen=True)
 class Registered:
     """What `register` did to one webhook."""
@@ -48,7 +65,7 @@ def summary(webhook: dict[str, Any]) -> dict[str, Any]:
     return {k: webhook.get(k) for k in keys}
 
 
-async def register(client: WebexClient, base_url: str, secret: str) -> list[Registered]:
+async def register(client: WebhookApi, base_url: str, secret: str) -> list[Registered]:
     """Create or update the three webhooks to post to `base_url` with `secret`; exactly three remain."""
     target = target_url(base_url)
     existing = await client.webhooks()
