@@ -30,6 +30,7 @@ from bot.web import header, hmac_hex, json_error, parse_json, read_body, same
 log = logging.getLogger(__name__)
 
 SIGNATURE_HEADER = "X-Spark-Signature"
+GONE = frozenset({404, 410})  # the message or submission was deleted: nothing left to answer
 
 
 class WebexEndpoint:
@@ -59,7 +60,7 @@ class WebexEndpoint:
             event = await self._event(kind, data)
         except DeliveryError as exc:
             log.warning("could not fetch what a Webex %s webhook names: %s", kind, exc)
-            if exc.permanent:
+            if exc.status in GONE:
                 return web.json_response({"status": "ignored", "reason": "Webex no longer has the resource."})
             return json_error(502, "Webex did not give the resource this webhook names; try again.")
         if event is None:

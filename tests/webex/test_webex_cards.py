@@ -92,3 +92,16 @@ async def test_a_submission_webex_no_longer_has_is_ignored(webex):
     status, answer = await webex.post(webhook)
     assert status == 200 and answer["status"] == "ignored"
     assert webex.webex.posted() == []
+
+
+async def test_a_webex_that_refuses_the_fetch_gets_a_502_and_nothing_changes(webex):
+    message = await _ticket_card(webex)
+    webhook = _press(webex, message, submit(card_of(message), verbs.CLOSE))
+    webex.webex.refuse_next(503, method="GET")
+    status, answer = await webex.post(webhook)
+    assert status == 502 and "try again" in answer["error"]
+    [ticket] = await webex.services.tickets.list()
+    assert not ticket.status.is_closed and len(webex.webex.posted()) == 1
+    assert await webex.post(webhook) == (200, {"status": "ok"})  # Webex's retry then works
+    [ticket] = await webex.services.tickets.list()
+    assert ticket.status.is_closed

@@ -93,3 +93,11 @@ async def test_a_signed_body_that_is_no_webhook_is_a_400(webex, body, message):
     status, answer = await webex.post(None, data=body)
     assert status == 400 and message in answer["error"]
     await _nothing_happened(webex)
+
+
+async def test_a_refused_bot_token_is_a_502_not_a_silent_200(webex):
+    body = _signed_direct(webex)
+    webex.webex.refuse_next(401)
+    status, answer = await webex.post(None, data=body)
+    assert status == 502 and "error" in answer
+    assert await webex.services.tickets.list() == []
