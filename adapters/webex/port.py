@@ -67,11 +67,13 @@ class WebexPort:
         return await self.send(ref.conversation.in_thread(thread), msg)
 
     async def open_direct(self, actor: Actor) -> ConversationRef:
-        """The 1:1 space with a Webex person: a known one, or the person to message (Webex opens the space)."""
+        """The 1:1 space with a Webex person (by person id, or by email for someone the bot has not met): a
+        known one, or the person to message (Webex opens the space on the first message)."""
         if actor.platform != PLATFORM:
             raise DeliveryError(f"A Webex direct message needs a Webex person, not a {actor.platform} one.",
                                 permanent=True)
         for ref in await self.directory.installed(PLATFORM):
-            if ref.scope == "personal" and ref.data.get("person_id") == actor.user_id:
+            if ref.scope == "personal" and actor.user_id in (ref.data.get("person_id"), ref.data.get("person_email")):
                 return ref
-        return ConversationRef(PLATFORM, actor.user_id, None, "personal", {PERSON_KEY: actor.user_id})
+        key = EMAIL_KEY if "@" in actor.user_id else PERSON_KEY  # Webex person ids are base64, never an email
+        return ConversationRef(PLATFORM, actor.user_id, None, "personal", {key: actor.user_id})

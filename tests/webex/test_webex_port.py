@@ -157,3 +157,11 @@ async def test_the_deferred_reply_is_sent_by_the_port_as_stored(webex):
     assert posted["roomId"] == webhook["data"]["roomId"]
     check_card(card_of(posted))
     assert isinstance(ref, MessageRef)
+
+
+async def test_open_direct_by_email_addresses_the_email(webex):
+    port = webex.services.ports["webex"]
+    direct = await port.open_direct(Actor("webex", "megan@example.com"))
+    ref = await port.send(direct, OutboundMessage("Hello Megan"))
+    assert webex.webex.posted() == [{"toPersonEmail": "megan@example.com", "text": "Hello Megan"}]
+    assert ref.conversation.data == {"person_email": "megan@example.com"}
