@@ -3,7 +3,8 @@
 Every action's `data` starts with `"action": <verb>` followed by the action's own data (ticket, version), in
 both styles, so that a Submit from an older client still says what was pressed. User text in TextBlocks and
 FactSets (both markdown) is escaped with `escape_markdown`; input labels, values, choices and action titles
-are plain text to the clients and are passed as they are.
+are plain text to the clients and are passed as they are. Webex takes at most `WEBEX_MAX_ACTIONS` actions per
+card, so `render_webex` continues a card with more in further cards.
 """
 
 from __future__ import annotations
