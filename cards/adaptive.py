@@ -3,7 +3,8 @@
 Every action's `data` starts with `"action": <verb>` followed by the action's own data (ticket, version), in
 both styles, so that a Submit from an older client still says what was pressed. User text in TextBlocks and
 FactSets (both markdown) is escaped with `escape_markdown`; input labels, values, choices and action titles
-are plain text to the clients and are passed as they are.
+are plain text to the clients and are passed as they are. Webex takes at most `WEBEX_MAX_ACTIONS` actions per
+card, so `render_webex` continues a card with more in further cards.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from cards.text import input_display
 
 SCHEMA_URL = "http://adaptivecards.io/schemas/adaptive-card.json"
 ACTION_STYLES = ("execute", "submit")
+WEBEX_VERSION = "1.3"
+WEBEX_MAX_ACTIONS = 5  # Webex rejects a card with more top-level actions
 
 _TEXT_STYLES: dict[str, dict[str, Any]] = {
     "heading": {"weight": "bolder"},
@@ -44,6 +47,24 @@ def render_adaptive(card: Card, *, version: str = "1.5", action_style: str = "ex
     if card.actions:
         rendered["actions"] = [_action(a, action_style) for a in card.actions]
     return rendered
+
+
+def render_webex(card: Card) -> list[tuple[dict[str, Any], str]]:
+    """The card as Webex messages: (Adaptive Card 1.3 with `Action.Submit`, its markdown fallback) pairs, each
+    card with at most `WEBEX_MAX_ACTIONS` actions.
+
+    A card with more actions is continued in further cards ("<title> (more)") holding the rest, in order; the
+    first card keeps the body, so the actions that send body inputs should come first (the builders' order).
+    """
+    chunks = [card.actions[i : i + WEBEX_MAX_ACTIONS] for i in range(0, len(card.actions), WEBEX_MAX_ACTIONS)]
+    parts = [card]
+    if len(chunks) > 1:
+        parts = [Card(card.title, card.body, chunks[0])]
+        parts.extend(Card(f"{card.title} (more)", (), chunk) for chunk in chunks[1:])
+    return [
+        (render_adaptive(part, version=WEBEX_VERSION, action_style="submit"), render_webex_markdown(part))
+        for part in parts
+    ]
 
 
 def render_webex_markdown(card: Card) -> str:

@@ -17,6 +17,7 @@ from bot.cli.mail import mail_app
 from bot.cli.manifest import manifest_app
 from bot.cli.members import members_app
 from bot.cli.tickets import tickets_app
+from bot.cli.webex import webex_app
 from bot.seam import Actor
 from bot.services import Services
 from bot.settings import Settings
@@ -30,6 +31,7 @@ app.add_typer(tickets_app, name="tickets")
 app.add_typer(keys_app, name="keys")
 app.add_typer(manifest_app, name="manifest")
 app.add_typer(mail_app, name="mail")
+app.add_typer(webex_app, name="webex")
 
 
 @app.command()
