@@ -29,16 +29,6 @@ class Stripped:
     text: str
     mentions: tuple[Mention, ...]
 
-    def mention_for(self, who: str) -> Mention | None:
-        """The mention a typed name refers to: `@U123` / `U123` by id, `@megan` / `Megan Bowen` by name, or
-        an email; case-insensitive. None when no mention matches."""
-        key = who.strip().removeprefix("@").casefold()
-        for mention in self.mentions:
-            names = (mention.user_id, mention.name, mention.email)
-            if any(n and n.casefold() == key for n in names):
-                return mention
-        return None
-
 
 _BLOCK = "\x00"  # marks where a block tag was, to split the text into lines there
 _BLOCK_TAG = re.compile(r"</?(?:p|div|li|ul|ol|tr|table|h[1-6]|blockquote|pre)\b[^<>]*>", re.IGNORECASE)

@@ -385,21 +385,6 @@ def test_other_platforms_only_tidy_whitespace() -> None:
     assert stripped == Stripped("<at>Bot</at> hello world\n\nnext line", ())
 
 
-@pytest.mark.parametrize(
-    ("who", "expected"),
-    [
-        ("@U2", Mention("U2", "megan")),
-        ("@megan", Mention("U2", "megan")),
-        ("MEGAN", Mention("U2", "megan")),
-        ("a@b.c", Mention("P3", "Alex", "a@b.c")),
-        ("@nobody", None),
-    ],
-)
-def test_mention_for_finds_the_mention_a_typed_name_refers_to(who: str, expected: Mention | None) -> None:
-    stripped = Stripped("x", (Mention("U2", "megan"), Mention("P3", "Alex", "a@b.c")))
-    assert stripped.mention_for(who) == expected
-
-
 def test_only_whitespace_after_stripping_is_empty() -> None:
     stripped = strip_markup("teams", "<p><at>Ticketbot</at>&nbsp;</p>", bot_names=["Ticketbot"])
     assert stripped == Stripped("", ())
