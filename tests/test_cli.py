@@ -74,6 +74,8 @@ def test_stale_version_is_refused(cli):
     ("args", "message"),
     [
         (("tickets", "show", "99"), "There is no ticket #99."),
+        (("tickets", "show", "99999999999999999999"), "There is no ticket #99999999999999999999."),
+        (("tickets", "close", "2147483648"), "There is no ticket #2147483648."),
         (("tickets", "show", "abc"), "Invalid value"),
         (("tickets", "create", "x", "--priority", "bogus"), "not a priority"),
         (("tickets", "assign", "1", "nobody@example.com"), "No member matches"),
