@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.desk.errors import Forbidden
+
 
 @dataclass(frozen=True)
 class Principal:
@@ -21,3 +23,9 @@ class Principal:
 
 
 CLI_ADMIN = Principal(name="admin (cli)", is_admin=True)
+
+
+def require_admin(principal: Principal, what: str) -> None:
+    """Refuse with `Forbidden` unless the principal is an admin (SPEC §3: admin commands need the admin flag)."""
+    if not principal.is_admin:
+        raise Forbidden(f"Only admins can {what}.")

@@ -275,9 +275,15 @@ class TicketService:
         open_only: bool = False,
         words: str | None = None,
         limit: int = 50,
+        before: int | None = None,
     ) -> Sequence[Ticket]:
-        """Tickets, newest first, filtered by board, status name, assignee, requester, openness and words."""
+        """Tickets, newest first, filtered by board, status name, assignee, requester, openness and words.
+
+        `before` pages: only tickets numbered below it.
+        """
         query = select(Ticket).join(Ticket.status).order_by(Ticket.number.desc()).limit(limit)
+        if before is not None:
+            query = query.where(Ticket.number < before)
         if board:
             query = query.join(Ticket.board).where(func.lower(Board.name) == board.lower())
         if status:
