@@ -12,10 +12,10 @@ import asyncio
 import getpass
 import json
 import socket
+import sys
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
-import click
 import typer
 from pydantic import BaseModel
 from sqlalchemy.engine import make_url
@@ -44,16 +44,6 @@ def fail(message: str) -> typer.Exit:
     return typer.Exit(1)
 
 
-def _arguments() -> dict[str, Any]:
-    context = click.get_current_context(silent=True)
-    params = context.params if context else {}
-    return {
-        name: value if isinstance(value, str | int | float | bool | type(None)) else str(value)
-        for name, value in params.items()
-        if name != "as_json"
-    }
-
-
 def run(
     work: Callable[[Services], Awaitable[T]], *, migrate: bool = True, audit: str | None = None, actor: str = ""
 ) -> T:
@@ -73,7 +63,7 @@ def run(
                     actor=actor or CLI_ADMIN.name,
                     action=audit,
                     source=f"cli {getpass.getuser()}@{socket.gethostname()}",
-                    detail={"arguments": _arguments()},
+                    detail={"command": sys.argv[1:]},
                 )
             return result
         finally:
