@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from bot.desk.members import PLATFORMS
 from bot.desk.tickets import MAX_DESCRIPTION, MAX_NOTE, MAX_TITLE
@@ -67,6 +67,13 @@ class PageQuery(Request):
 
     limit: int = Field(50, ge=1, le=200)
     cursor: str | None = Field(None, max_length=12, pattern=r"^[0-9]{1,10}$")
+
+    @field_validator("cursor")
+    @classmethod
+    def _cursor_in_range(cls, value: str | None) -> str | None:
+        if value is not None and int(value) > MAX_ID:
+            raise ValueError("not a cursor this API gave out")
+        return value
 
 
 # Members and identities
