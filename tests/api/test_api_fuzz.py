@@ -3,7 +3,7 @@ no answer the document does not describe (status, content type, body schema, hea
 
 Every operation gets `EXAMPLES` valid cases and half as many the document forbids (those must be refused
 with a documented 4xx, never a 5xx), derandomized so a run is reproducible; that keeps each run under 30 s.
-Raise it locally with `TICKETBOT_FUZZ_EXAMPLES` to search harder (40 passes on both backends).
+Raise it locally with `TICKETBOT_FUZZ_EXAMPLES` to search harder (40 valid cases per operation pass on both backends).
 """
 
 from __future__ import annotations
