@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import typer
 
-from bot.cli.common import JSON_OPTION, emit, group, run
 from bot.api.schemas import BoardOut, StatusOut
+from bot.cli.common import JSON_OPTION, emit, group, run
 
 boards_app = group("Boards and their workflows.")
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import typer
 
-from bot.cli.common import JSON_OPTION, emit, group, run
 from bot.api.schemas import MemberOut
+from bot.cli.common import JSON_OPTION, emit, group, run
 from bot.services import Services
 
 members_app = group("Members of the desk and their chat identities.")
