@@ -1,4 +1,4 @@
-"""The aiohttp application: health endpoints, JSON errors, body size limit, and the platform adapters.
+"""The aiohttp application: health endpoints, JSON errors, body size limit, the admin API and the adapters.
 
 Adapters are found through the `ticketbot.adapters` entry points, so this module (and the whole core) never
 imports a platform SDK. Each entry point is a function `install(app, AdapterContext) -> Mounted | None` that
@@ -14,6 +14,7 @@ from importlib.metadata import entry_points
 
 from aiohttp import web
 
+from bot.api import PREFIX, create_api
 from bot.seam import Mounted
 from bot.services import Services
 from bot.web import MAX_BODY, errors_as_json
@@ -62,6 +63,7 @@ def create_app(services: Services, *, upgrade: bool = True) -> web.Application:
     app[SERVICES] = services
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
+    app.add_subapp(PREFIX, create_api(services.desk))
     app[MOUNTED] = install_adapters(app, services)
     tasks: list[asyncio.Task[None]] = []
 

@@ -333,20 +333,27 @@ class SeenEvent(Base):
 
 
 class ApiKey(Base):
-    """An admin API key: only its SHA-256 hash is kept; the key itself is shown once."""
+    """An API key: only its SHA-256 hash is kept; the key itself is shown once.
+
+    A key acts as its member (`member_id`), and as an admin only when `is_admin` is set and the member is one;
+    a key without a member is a service key acting as an admin.
+    """
 
     __tablename__ = "api_keys"
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(100))
     prefix: Mapped[str] = mapped_column(String(20))
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column()
     last_used_at: Mapped[datetime | None] = mapped_column()
+    member: Mapped[Member | None] = relationship(lazy="joined")
 
 
 class AuditEntry(Base):
-    """An admin action: who did what, with details."""
+    """A write through the API or the CLI: who did what, when, from where (`source`), with details."""
 
     __tablename__ = "audit_log"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -354,6 +361,7 @@ class AuditEntry(Base):
     actor: Mapped[str] = mapped_column(String(200))
     action: Mapped[str] = mapped_column(String(60))
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    source: Mapped[str] = mapped_column(String(200), default="")
 
 
 class Cursor(Base):

@@ -100,7 +100,7 @@ def test_boards(cli):
     cli("boards", "add", "Network", "--status", "Open", "--status", "Done", "--closed", "Done", "--priority", "high")
     boards = json.loads(cli("boards", "list", "--json").stdout)
     assert [b["name"] for b in boards] == ["Service Desk", "Network"]
-    assert boards[1]["statuses"] == [{"name": "Open", "closed": False}, {"name": "Done", "closed": True}]
+    assert [(s["name"], s["closed"]) for s in boards[1]["statuses"]] == [("Open", False), ("Done", True)]
     cli("boards", "category", "Hardware/Printers", "--board", "Network")
     created = json.loads(cli("tickets", "create", "Switch", "--board", "network", "--category", "hardware/printers", "--json").stdout)
     assert (created["board"], created["priority"], created["status"], created["category"]) == ("Network", "high", "Open", "Printers")
@@ -112,7 +112,7 @@ def test_members_link_and_list(cli):
     cli("members", "add", "Alice", "--email", "alice@example.com", "--platform", "teams")
     cli("members", "link", "alice@example.com", "teams", "aad-1")
     members = json.loads(cli("members", "list", "--json").stdout)
-    assert members[0]["identities"] == [{"platform": "teams", "user_id": "aad-1"}]
+    assert [(i["platform"], i["user_id"]) for i in members[0]["identities"]] == [("teams", "aad-1")]
     assert members[0]["preferred_platform"] == "teams"
 
 
@@ -145,3 +145,48 @@ def test_python_dash_m_bot(cli, tmp_path):
     )
     assert done.returncode == 0, done.stderr
     assert "Service Desk" in done.stdout
+
+
+async def test_keys_from_the_cli_open_the_api_as_their_member(cli):
+    import aiohttp
+
+    from bot.app import create_app
+    from bot.services import Services
+    from tests.helpers import make_settings
+    from tests.http import served
+
+    cli("members", "add", "Alice", "--email", "alice@example.com", "--admin")
+    cli("members", "add", "Bob", "--email", "bob@example.com")
+    admin_key = cli("keys", "create", "--member", "alice@example.com", "--admin").stdout.splitlines()[-1]
+    bob_key = cli("keys", "create", "bob's script", "--member", "bob@example.com").stdout.splitlines()[-1]
+    refused = cli("keys", "create", "--member", "bob@example.com", "--admin", ok=False)
+    assert "Bob is not an admin" in refused.stderr
+    assert "name the key" in cli("keys", "create", ok=False).stderr
+    listed = json.loads(cli("keys", "list", "--json").stdout)
+    assert [(k["name"], k["admin"]) for k in listed] == [("alice@example.com", True), ("bob's script", False)]
+
+    services = Services(make_settings(f"sqlite+aiosqlite:///{cli.db}"))
+    async with served(create_app(services, upgrade=False)) as url, aiohttp.ClientSession() as http:
+        for key, name, keys_status in ((admin_key, "Alice", 200), (bob_key, "Bob", 403)):
+            headers = {"Authorization": f"Bearer {key}"}
+            async with http.get(f"{url}/api/v1/me", headers=headers) as me:
+                assert (await me.json())["name"] == name
+            async with http.get(f"{url}/api/v1/keys", headers=headers) as keys:
+                assert keys.status == keys_status
+
+
+def test_every_cli_write_is_in_the_audit_log(cli):
+    cli("boards", "add", "Network")
+    cli("tickets", "create", "Printer jammed", "--board", "Network")
+    cli("tickets", "close", "1", "--reason", "fixed")
+    cli("tickets", "show", "1")
+    cli("tickets", "close", "1", ok=False)
+    with sqlite3.connect(cli.db) as conn:
+        rows = conn.execute("SELECT actor, action, source, detail FROM audit_log ORDER BY id").fetchall()
+    assert [(actor, action) for actor, action, _, _ in rows] == [
+        ("admin (cli)", "boards.create"),
+        ("admin (cli)", "tickets.create"),
+        ("admin (cli)", "tickets.close"),
+    ]
+    assert all(source.startswith("cli ") and "@" in source for _, _, source, _ in rows)
+    assert json.loads(rows[2][3])["command"] == ["tickets", "close", "1", "--reason", "fixed"]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import typer
 
+from bot.api.schemas import BoardOut, StatusOut
 from bot.cli.common import JSON_OPTION, emit, group, run
-from bot.desk.serialize import board_dict
 
 boards_app = group("Boards and their workflows.")
 
@@ -17,7 +17,7 @@ def boards_list(as_json: bool = JSON_OPTION) -> None:
     text = "\n".join(
         f"{b.name} (default priority {b.default_priority}): " + " → ".join(st.name for st in b.statuses) for b in boards
     )
-    emit(as_json, [board_dict(b) for b in boards], text)
+    emit(as_json, [BoardOut.of(b) for b in boards], text)
 
 
 @boards_app.command("add")
@@ -31,9 +31,10 @@ def boards_add(
 ) -> None:
     """Add a board (default workflow: New, In Progress, Waiting, Resolved, Closed)."""
     board = run(
-        lambda s: s.boards.add(name, statuses=status, closed=closed, default_priority=priority, keywords=keyword)
+        lambda s: s.boards.add(name, statuses=status, closed=closed, default_priority=priority, keywords=keyword),
+        audit="boards.create",
     )
-    emit(as_json, board_dict(board), f"added board {board.name}")
+    emit(as_json, BoardOut.of(board), f"added board {board.name}")
 
 
 @boards_app.command("statuses")
@@ -41,7 +42,7 @@ def boards_statuses(board: str, as_json: bool = JSON_OPTION) -> None:
     """Show a board's status workflow."""
     row = run(lambda s: s.boards.get(board))
     text = "\n".join(f"{st.position + 1}. {st.name}{' (closed)' if st.is_closed else ''}" for st in row.statuses)
-    emit(as_json, board_dict(row)["statuses"], text)
+    emit(as_json, [StatusOut.of(st) for st in row.statuses], text)
 
 
 @boards_app.command("category")
@@ -50,5 +51,5 @@ def boards_category(
     board: str = typer.Option("", help="Board the category belongs to (all boards when empty)."),
 ) -> None:
     """Add a category (parents are created as needed)."""
-    category = run(lambda s: s.boards.add_category(board or None, path))
+    category = run(lambda s: s.boards.add_category(board or None, path), audit="categories.create")
     typer.echo(f"added category {path} (id {category.id})")

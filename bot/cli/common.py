@@ -1,20 +1,29 @@
 """What every CLI module shares: the Typer factory, `run` (services over the configured database), output.
 
-Every command that lists or shows something takes `--json`. Errors are one line on stderr and a non-zero exit.
+Every command that lists or shows something takes `--json`, printing the admin API's models (`bot.api.schemas`),
+so the CLI and the API print one shape. Every command that writes names its `audit` action: `run` records it,
+with the command's arguments, in the audit log once the write succeeded. Errors are one line on stderr and a
+non-zero exit.
 """
 
 from __future__ import annotations
 
 import asyncio
+import getpass
 import json
+import socket
+import sys
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 import typer
+from pydantic import BaseModel
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.desk.audit import AuditLog
 from bot.desk.errors import TicketbotError
+from bot.desk.principal import CLI_ADMIN
 from bot.services import Services
 from bot.settings import Settings
 
@@ -35,15 +44,28 @@ def fail(message: str) -> typer.Exit:
     return typer.Exit(1)
 
 
-def run(work: Callable[[Services], Awaitable[T]], *, migrate: bool = True) -> T:
-    """Run `work` with fresh services over the configured database; domain errors become one-line errors."""
+def run(
+    work: Callable[[Services], Awaitable[T]], *, migrate: bool = True, audit: str | None = None, actor: str = ""
+) -> T:
+    """Run `work` with fresh services over the configured database; domain errors become one-line errors.
+
+    With `audit`, a successful run is recorded as that action, by `actor` (the CLI admin by default).
+    """
 
     async def main() -> T:
         services = Services(Settings())
         try:
             if migrate:
                 await services.upgrade()
-            return await work(services)
+            result = await work(services)
+            if audit:
+                await AuditLog(services.db).record(
+                    actor=actor or CLI_ADMIN.name,
+                    action=audit,
+                    source=f"cli {getpass.getuser()}@{socket.gethostname()}",
+                    detail={"command": sys.argv[1:]},
+                )
+            return result
         finally:
             await services.close()
 
@@ -55,9 +77,17 @@ def run(work: Callable[[Services], Awaitable[T]], *, migrate: bool = True) -> T:
         raise fail(f"the database failed: {type(exc).__name__}: {str(exc).splitlines()[0][:200]}") from None
 
 
+def _plain(data: Any) -> Any:
+    if isinstance(data, BaseModel):
+        return data.model_dump(mode="json")
+    if isinstance(data, list):
+        return [_plain(item) for item in data]
+    return data
+
+
 def emit(as_json: bool, data: Any, text: str) -> None:
-    """Print `data` as JSON or `text` as it is."""
-    typer.echo(json.dumps(data, indent=2, ensure_ascii=False) if as_json else text)
+    """Print `data` (API models, or lists of them) as JSON, or `text` as it is."""
+    typer.echo(json.dumps(_plain(data), indent=2, ensure_ascii=False) if as_json else text)
 
 
 def safe_url(url: str) -> str:

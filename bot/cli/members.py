@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import typer
 
+from bot.api.schemas import MemberOut
 from bot.cli.common import JSON_OPTION, emit, group, run
-from bot.desk.serialize import member_dict
 from bot.services import Services
 
 members_app = group("Members of the desk and their chat identities.")
@@ -25,9 +25,9 @@ def members_add(
         member = await s.members.add(name, email or None, is_admin=admin, preferred_platform=platform or None)
         return (await s.members.list(), member)
 
-    members, member = run(work)
+    members, member = run(work, audit="members.create")
     added = next(m for m in members if m.id == member.id)
-    emit(as_json, member_dict(added), f"added member {added.name} (id {added.id})")
+    emit(as_json, MemberOut.of(added), f"added member {added.name} (id {added.id})")
 
 
 @members_app.command("list")
@@ -38,7 +38,7 @@ def members_list(as_json: bool = JSON_OPTION) -> None:
     for m in members:
         linked = ", ".join(i.platform for i in m.identities) or "no chat identity"
         lines.append(f"{m.id}  {m.name}  <{m.email or '-'}>{'  admin' if m.is_admin else ''}  [{linked}]")
-    emit(as_json, [member_dict(m) for m in members], "\n".join(lines) or "no members yet")
+    emit(as_json, [MemberOut.of(m) for m in members], "\n".join(lines) or "no members yet")
 
 
 @members_app.command("link")
@@ -48,5 +48,5 @@ def members_link(
     user_id: str = typer.Argument(..., help="The platform's user id (AAD object id, Slack U..., Webex person id)."),
 ) -> None:
     """Link a platform identity to the member with this email."""
-    identity = run(lambda s: s.members.link(email, platform, user_id))
+    identity = run(lambda s: s.members.link(email, platform, user_id), audit="identities.create")
     typer.echo(f"linked {platform} user {identity.user_id} to {email}")

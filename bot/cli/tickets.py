@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import typer
 
+from bot.api.schemas import NoteOut, TicketDetail, TicketOut, TimelineOut
 from bot.cli.common import JSON_OPTION, emit, group, run
 from bot.desk.history import history_lines
 from bot.desk.principal import CLI_ADMIN, Principal
-from bot.desk.serialize import note_dict, ticket_dict, timeline_dict
 from bot.services import Services
 from bot.settings import Settings
 
@@ -60,8 +60,8 @@ def tickets_create(
             requester=who,
         )
 
-    ticket = run(work)
-    emit(as_json, ticket_dict(ticket), f"created #{ticket.number} {ticket.title}")
+    ticket = run(work, audit="tickets.create")
+    emit(as_json, TicketOut.of(ticket), f"created #{ticket.number} {ticket.title}")
 
 
 @tickets_app.command("show")
@@ -72,7 +72,11 @@ def tickets_show(number: int, as_json: bool = JSON_OPTION) -> None:
         return await s.tickets.get(number), await s.tickets.notes(number), await s.tickets.history(number)
 
     ticket, notes, history = run(work)
-    data = ticket_dict(ticket) | {"notes": [note_dict(n) for n in notes], "history": [timeline_dict(h) for h in history]}
+    data = TicketDetail(
+        **TicketOut.of(ticket).model_dump(),
+        notes=[NoteOut.of(n) for n in notes],
+        history=[TimelineOut.of(h) for h in history],
+    )
     zone = Settings().zone
     lines = [_ticket_text(ticket)]
     if notes:
@@ -110,7 +114,7 @@ def tickets_list(
 
     tickets = run(work)
     text = "\n".join(f"#{t.number}  {t.status.name:<12} {t.priority:<8} {t.title}" for t in tickets) or "no tickets"
-    emit(as_json, [ticket_dict(t) for t in tickets], text)
+    emit(as_json, [TicketOut.of(t) for t in tickets], text)
 
 
 VERSION_OPTION = typer.Option(None, "--version", help="Refuse the change if the ticket is no longer at this version.")
@@ -138,9 +142,10 @@ def tickets_update(
             priority=priority,
             status=status,
             category=category,
-        )
+        ),
+        audit="tickets.update",
     )
-    emit(as_json, ticket_dict(ticket), f"updated #{ticket.number} (version {ticket.version})")
+    emit(as_json, TicketOut.of(ticket), f"updated #{ticket.number} (version {ticket.version})")
 
 
 @tickets_app.command("assign")
@@ -158,9 +163,9 @@ def tickets_assign(
         change = s.tickets.unassign if remove else s.tickets.assign
         return await change(CLI_ADMIN, number, members, expected_version=version)
 
-    ticket = run(work)
+    ticket = run(work, audit="tickets.unassign" if remove else "tickets.assign")
     names = ", ".join(m.name for m in ticket.assignees) or "nobody"
-    emit(as_json, ticket_dict(ticket), f"#{ticket.number} is assigned to {names}")
+    emit(as_json, TicketOut.of(ticket), f"#{ticket.number} is assigned to {names}")
 
 
 @tickets_app.command("note")
@@ -175,19 +180,19 @@ def tickets_note(
     async def work(s: Services):
         return await s.tickets.add_note(await _principal(s, author), number, text, internal=internal)
 
-    ticket, note = run(work)
+    ticket, note = run(work, audit="tickets.note")
     typer.echo(f"added note {note.uid} to #{ticket.number}")
 
 
 @tickets_app.command("close")
 def tickets_close(number: int, reason: str = typer.Option("", help="Why; kept as a public note.")) -> None:
     """Close a ticket."""
-    ticket = run(lambda s: s.tickets.close(CLI_ADMIN, number, reason or None))
+    ticket = run(lambda s: s.tickets.close(CLI_ADMIN, number, reason or None), audit="tickets.close")
     typer.echo(f"closed #{ticket.number} ({ticket.status.name})")
 
 
 @tickets_app.command("reopen")
 def tickets_reopen(number: int) -> None:
     """Reopen a closed ticket."""
-    ticket = run(lambda s: s.tickets.reopen(CLI_ADMIN, number))
+    ticket = run(lambda s: s.tickets.reopen(CLI_ADMIN, number), audit="tickets.reopen")
     typer.echo(f"reopened #{ticket.number} ({ticket.status.name})")

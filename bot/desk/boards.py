@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from bot.desk.errors import Conflict, Invalid, NotFound
 from bot.desk.priorities import normalize_priority
 from storage.db import Database
-from storage.models import Board, Category, Status
+from storage.models import Board, Category, Status, Ticket
 
 DEFAULT_WORKFLOW: tuple[tuple[str, bool], ...] = (
     ("New", False),
@@ -30,8 +30,26 @@ class ListFilter:
     status: str | None = None
 
 
+def _workflow_ok(statuses: Sequence[tuple[str, bool]]) -> None:
+    if len({name.lower() for name, _ in statuses}) != len(statuses):
+        raise Invalid("Status names must be different from each other.")
+    if all(is_closed for _, is_closed in statuses) or not any(is_closed for _, is_closed in statuses):
+        raise Invalid("A workflow needs at least one open and one closed status (mark closed ones with --closed).")
+
+
+def _name(text: str, what: str) -> str:
+    name = " ".join(text.split())
+    if not name:
+        raise Invalid(f"A {what} needs a name.")
+    return name
+
+
 class BoardService:
-    """Reads and adds boards, statuses and categories; routes a problem to its board; reads list filters."""
+    """Reads and changes boards, statuses and categories; routes a problem to its board; reads list filters.
+
+    Deleting refuses what tickets still use (a board with tickets, a status a ticket is in) with `Conflict`,
+    and a workflow always keeps at least one open and one closed status.
+    """
 
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -93,10 +111,7 @@ class BoardService:
         if statuses:
             closed_names = {c.strip().lower() for c in closed}
             workflow = [(s.strip(), s.strip().lower() in closed_names) for s in statuses if s.strip()]
-            if len({s.lower() for s, _ in workflow}) != len(workflow):
-                raise Invalid("Status names must be different from each other.")
-            if all(is_closed for _, is_closed in workflow) or not any(is_closed for _, is_closed in workflow):
-                raise Invalid("A workflow needs at least one open and one closed status (mark closed ones with --closed).")
+            _workflow_ok(workflow)
         else:
             workflow = list(DEFAULT_WORKFLOW)
         board = Board(
@@ -157,3 +172,136 @@ class BoardService:
                     .order_by(Category.name)
                 )
             ).all()
+
+    async def by_id(self, board_id: int) -> Board:
+        """The board with this id, with its statuses."""
+        async with self.db.sessions() as session:
+            board = await session.get(Board, board_id)
+            if board is None:
+                raise NotFound(f"There is no board {board_id}.")
+            return board
+
+    async def update(
+        self,
+        board_id: int,
+        *,
+        name: str | None = None,
+        default_priority: str | None = None,
+        keywords: Sequence[str] | None = None,
+    ) -> Board:
+        """Rename a board, change its default priority or its routing keywords."""
+        try:
+            async with self.db.transaction() as session:
+                board = await session.get(Board, board_id)
+                if board is None:
+                    raise NotFound(f"There is no board {board_id}.")
+                if name is not None:
+                    new_name = _name(name, "board")
+                    clash = await session.scalar(
+                        select(Board.id).where(func.lower(Board.name) == new_name.lower(), Board.id != board_id)
+                    )
+                    if clash:
+                        raise Conflict(f"A board called {new_name} exists already.")
+                    board.name = new_name
+                if default_priority is not None:
+                    priority = normalize_priority(default_priority)
+                    if priority is None:
+                        raise Invalid(f"'{default_priority}' is not a priority.")
+                    board.default_priority = priority
+                if keywords is not None:
+                    board.keywords = [k.strip().lower() for k in keywords if k.strip()]
+        except IntegrityError as exc:
+            raise Conflict("A board with that name exists already.") from exc
+        return await self.by_id(board_id)
+
+    async def delete(self, board_id: int) -> None:
+        """Delete a board that has no tickets (its statuses, categories and rules go with it)."""
+        async with self.db.transaction() as session:
+            board = await session.get(Board, board_id)
+            if board is None:
+                raise NotFound(f"There is no board {board_id}.")
+            if await session.scalar(select(Ticket.id).where(Ticket.board_id == board_id).limit(1)):
+                raise Conflict(f"Board {board.name} still has tickets; move or keep them, then delete it.")
+            await session.delete(board)
+
+    async def add_status(
+        self, board_id: int, name: str, *, closed: bool = False, position: int | None = None
+    ) -> Status:
+        """Add a status to a board's workflow, at `position` (0-based; the end when None)."""
+        name = _name(name, "status")
+        async with self.db.transaction() as session:
+            board = await session.get(Board, board_id)
+            if board is None:
+                raise NotFound(f"There is no board {board_id}.")
+            if any(s.name.lower() == name.lower() for s in board.statuses):
+                raise Conflict(f"Board {board.name} has a status called {name} already.")
+            order = list(board.statuses)
+            status = Status(name=name, is_closed=closed, position=len(order))
+            order.insert(len(order) if position is None else max(0, min(position, len(order))), status)
+            board.statuses.append(status)
+            for index, item in enumerate(order):
+                item.position = index
+            await session.flush()
+            return status
+
+    async def update_status(
+        self, board_id: int, status_id: int, *, name: str | None = None, closed: bool | None = None
+    ) -> Status:
+        """Rename a status or change whether it closes tickets (the workflow stays valid)."""
+        async with self.db.transaction() as session:
+            board, status = await self._status(session, board_id, status_id)
+            if name is not None:
+                new_name = _name(name, "status")
+                if any(s.name.lower() == new_name.lower() and s.id != status_id for s in board.statuses):
+                    raise Conflict(f"Board {board.name} has a status called {new_name} already.")
+                status.name = new_name
+            if closed is not None:
+                status.is_closed = closed
+            _workflow_ok([(s.name, s.is_closed) for s in board.statuses])
+            return status
+
+    async def delete_status(self, board_id: int, status_id: int) -> None:
+        """Remove a status no ticket is in; the workflow keeps an open and a closed status."""
+        async with self.db.transaction() as session:
+            board, status = await self._status(session, board_id, status_id)
+            if await session.scalar(select(Ticket.id).where(Ticket.status_id == status_id).limit(1)):
+                raise Conflict(f"Tickets are in status {status.name}; move them first.")
+            rest = [s for s in board.statuses if s.id != status_id]
+            _workflow_ok([(s.name, s.is_closed) for s in rest])
+            board.statuses = rest
+            for index, item in enumerate(rest):
+                item.position = index
+
+    @staticmethod
+    async def _status(session, board_id: int, status_id: int) -> tuple[Board, Status]:
+        board = await session.get(Board, board_id)
+        if board is None:
+            raise NotFound(f"There is no board {board_id}.")
+        status = next((s for s in board.statuses if s.id == status_id), None)
+        if status is None:
+            raise NotFound(f"Board {board.name} has no status {status_id}.")
+        return board, status
+
+    async def all_categories(self, board_id: int | None = None) -> Sequence[Category]:
+        """Every category in id order; with `board_id`, those usable on that board (its own and shared ones)."""
+        query = select(Category).order_by(Category.id)
+        if board_id is not None:
+            query = query.where((Category.board_id.is_(None)) | (Category.board_id == board_id))
+        async with self.db.sessions() as session:
+            return (await session.scalars(query)).all()
+
+    async def category(self, category_id: int) -> Category:
+        """The category with this id."""
+        async with self.db.sessions() as session:
+            category = await session.get(Category, category_id)
+            if category is None:
+                raise NotFound(f"There is no category {category_id}.")
+            return category
+
+    async def delete_category(self, category_id: int) -> None:
+        """Delete a category and its children; tickets in them keep no category."""
+        async with self.db.transaction() as session:
+            category = await session.get(Category, category_id)
+            if category is None:
+                raise NotFound(f"There is no category {category_id}.")
+            await session.delete(category)

@@ -171,12 +171,68 @@ class MemberService:
             return Principal(name=member.name, member_id=member.id, identity_id=identity.id, is_admin=member.is_admin)
 
     async def get(self, member_id: int) -> Member:
-        """The member with this id."""
+        """The member with this id, with identities."""
         async with self.db.sessions() as session:
             member = await session.get(Member, member_id)
             if member is None:
                 raise NotFound(f"There is no member {member_id}.")
+            await session.refresh(member, ["identities"])
             return member
+
+    async def update(
+        self,
+        member_id: int,
+        *,
+        name: str | None = None,
+        email: str | None = None,
+        is_admin: bool | None = None,
+        preferred_platform: str | None = None,
+    ) -> Member:
+        """Change a member's name, email (an empty one removes it), admin flag or preferred platform."""
+        try:
+            async with self.db.transaction() as session:
+                member = await session.get(Member, member_id)
+                if member is None:
+                    raise NotFound(f"There is no member {member_id}.")
+                if name is not None:
+                    member.name = " ".join(name.split())
+                    if not member.name:
+                        raise Invalid("A member needs a name.")
+                if email is not None:
+                    new_email = _email(email)
+                    if new_email and await session.scalar(
+                        select(Member.id).where(Member.email == new_email, Member.id != member_id)
+                    ):
+                        raise Conflict(f"A member with the email {new_email} exists already.")
+                    member.email = new_email
+                if is_admin is not None:
+                    member.is_admin = is_admin
+                if preferred_platform is not None:
+                    if preferred_platform not in PLATFORMS:
+                        raise Invalid(f"'{preferred_platform}' is not a platform. Use one of: {', '.join(PLATFORMS)}.")
+                    member.preferred_platform = preferred_platform
+        except IntegrityError as exc:
+            raise Conflict("A member with that email exists already.") from exc
+        return await self.get(member_id)
+
+    async def delete(self, member_id: int) -> None:
+        """Remove a member: their identities stay (unlinked), their tickets keep the requester's name."""
+        async with self.db.transaction() as session:
+            member = await session.get(Member, member_id)
+            if member is None:
+                raise NotFound(f"There is no member {member_id}.")
+            await session.refresh(member, ["identities"])
+            for identity in member.identities:
+                identity.member_id = None
+            await session.delete(member)
+
+    async def unlink(self, member_id: int, identity_id: int) -> None:
+        """Detach one platform identity from a member (the identity is kept, unlinked)."""
+        async with self.db.transaction() as session:
+            identity = await session.get(Identity, identity_id)
+            if identity is None or identity.member_id != member_id:
+                raise NotFound(f"Member {member_id} has no identity {identity_id}.")
+            identity.member_id = None
 
 
 def _safe_email(email: str | None) -> str | None:

@@ -289,12 +289,16 @@ class TicketService:
         words: str | None = None,
         limit: int = 50,
         offset: int = 0,
+        before: int | None = None,
     ) -> Sequence[Ticket]:
         """Tickets, newest first, filtered by board, status name, assignee, requester, openness and words.
 
-        `involving` keeps the tickets the principal requested or is assigned to (`my tickets`).
+        `involving` keeps the tickets the principal requested or is assigned to (`my tickets`); `offset` skips
+        that many, `before` keeps only tickets numbered below it (the API's cursor).
         """
         query = select(Ticket).join(Ticket.status).order_by(Ticket.number.desc()).limit(limit).offset(offset)
+        if before is not None:
+            query = query.where(Ticket.number < before)
         if board:
             query = query.join(Ticket.board).where(func.lower(Board.name) == board.lower())
         if status:
