@@ -227,6 +227,36 @@ class ReplyQueue(Protocol):
     ) -> None: ...
 
 
+Author = Literal["user", "bot"]
+
+
+@dataclass(frozen=True)
+class TranscriptEntry:
+    """One message of a stored conversation history: who wrote it, and what it says (a card stays a card)."""
+
+    message_id: str
+    author: Author
+    message: OutboundMessage
+
+
+class Transcript(Protocol):
+    """The history of conversations whose platform keeps none (the web chat), so a reload shows them again.
+
+    `append` returns the new message's id; `replace` puts a refreshed card in place of the message (False when
+    there is no such message); `recent` gives the last `limit` messages, oldest first.
+    """
+
+    async def append(self, to: ConversationRef, author: Author, msg: OutboundMessage) -> str: ...
+
+    async def replace(self, ref: MessageRef, msg: OutboundMessage) -> bool: ...
+
+    async def recent(self, conversation: ConversationRef, limit: int) -> Sequence[TranscriptEntry]: ...
+
+
+TokenCheck = Callable[[str], Awaitable[bool]]
+"""Whether a web-chat access token (`ticketbot web token create`) is live; tokens are stored hashed."""
+
+
 REPLY_BUDGET = 5.0  # seconds; well under Teams' 15 s and Slack's 3 s is met by acking first
 
 
@@ -235,6 +265,8 @@ class AdapterContext:
     """Everything an adapter is handed by the composition root, and nothing else.
 
     `http` holds the one aiohttp client session of the process (connection reuse for every platform API).
+    `transcript` stores the history of the web chat, `web_tokens` checks its access tokens; an adapter that
+    needs one of them is off when the composition root gave none.
     """
 
     core: Core
@@ -242,6 +274,8 @@ class AdapterContext:
     replies: ReplyQueue
     settings: Settings
     http: SharedSession
+    transcript: Transcript | None = None
+    web_tokens: TokenCheck | None = None
 
 
 @dataclass(frozen=True)

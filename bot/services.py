@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from bot.chat.pipeline import Router
 from bot.desk import Desk
+from bot.desk.transcripts import TranscriptService
+from bot.desk.web_tokens import WebTokenService
 from bot.notify.replies import OutboxReplies
 from bot.seam import AdapterContext, ChatPort, Core
 from bot.settings import Settings
@@ -32,13 +34,22 @@ class Services:
         self.conversations = self.desk.conversations
         self.http = SharedSession()
         self.replies = OutboxReplies(self.db)
+        self.transcripts = TranscriptService(self.db)
+        self.web_tokens = WebTokenService(self.db)
         self.ports: dict[str, ChatPort] = {}
         self.core: Core = Router(self.desk, dialogs=(CreateDialog(), UpdateDialog(), AssignDialog()))
 
     def adapter_context(self) -> AdapterContext:
-        """What an adapter is handed: the core, the directory, the reply queue, the settings, the HTTP session."""
+        """What an adapter is handed: the core, the directory, the reply queue, the settings, the HTTP session,
+        the web chat's transcript and token check."""
         return AdapterContext(
-            core=self.core, directory=self.conversations, replies=self.replies, settings=self.settings, http=self.http
+            core=self.core,
+            directory=self.conversations,
+            replies=self.replies,
+            settings=self.settings,
+            http=self.http,
+            transcript=self.transcripts,
+            web_tokens=self.web_tokens.is_live,
         )
 
     async def upgrade(self) -> None:

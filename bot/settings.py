@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import AliasChoices, Field, SecretStr
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///ticketbot.db"
@@ -35,3 +37,11 @@ class Settings(BaseSettings):
     webex_api_url: str = Field("https://webexapis.com/v1/", validation_alias=_env("WEBEX_API_URL"))
 
     hook_secret: SecretStr = Field(SecretStr(""), validation_alias=_env("TICKETBOT_HOOK_SECRET"))
+
+    # "off": the web chat (`/chat`) answers loopback callers only; "on": anyone with a `ticketbot web token`.
+    web_chat: Literal["off", "on"] = Field("off", validation_alias=_env("TICKETBOT_WEB_CHAT"))
+
+    @field_validator("web_chat", mode="before")
+    @classmethod
+    def _web_chat_word(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value

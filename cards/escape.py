@@ -7,6 +7,7 @@ function for its format:
 
 - `escape_markdown`: Adaptive Card TextBlock and FactSet text (Teams, Webex) and Webex message markdown.
 - `escape_mrkdwn`: Slack mrkdwn text objects.
+- `escape_html`: HTML text and attribute values (the web chat, `cards.html`).
 
 Plain-text fields (Slack `plain_text`, the console, Adaptive Card input labels and action titles) are not
 parsed for markup or mentions by their clients and need no escaping.
@@ -14,6 +15,7 @@ parsed for markup or mentions by their clients and need no escaping.
 
 from __future__ import annotations
 
+import html
 import re
 
 ZERO_WIDTH_SPACE = "\u200b"
@@ -72,3 +74,12 @@ def escape_mrkdwn(text: str) -> str:
     text = _SLACK_FORMATTING.sub(lambda m: m.group(1) or _SLACK_LOOKALIKES[m.group(2)], text)
     text = _SLACK_QUOTE.sub(SOFT_HYPHEN, text)
     return _AT_WORD.sub("@" + ZERO_WIDTH_SPACE, text)
+
+
+def escape_html(text: str) -> str:
+    """Escape user text for HTML element content and quoted attribute values.
+
+    `&`, `<`, `>`, `"` and `'` become character references, so no tag, attribute or entity can form. HTML
+    parses no markdown and no mentions, so `**bold**`, `@channel` and `<!here>` then show exactly as typed.
+    """
+    return html.escape(text, quote=True)

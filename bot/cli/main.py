@@ -16,6 +16,7 @@ from bot.cli.keys import keys_app
 from bot.cli.manifest import manifest_app
 from bot.cli.members import members_app
 from bot.cli.tickets import tickets_app
+from bot.cli.web import web_app
 from bot.seam import Actor
 from bot.services import Services
 from bot.settings import Settings
@@ -28,6 +29,7 @@ app.add_typer(members_app, name="members")
 app.add_typer(tickets_app, name="tickets")
 app.add_typer(keys_app, name="keys")
 app.add_typer(manifest_app, name="manifest")
+app.add_typer(web_app, name="web")
 
 
 @app.command()
