@@ -94,7 +94,7 @@ class ChatRoutes:
             token = request.query.get(TOKEN_QUERY)
             if token:
                 # The token was good: keep it in a cookie and take it out of the address bar and history.
-                response = web.HTTPSeeOther(PAGE)
+                response = web.Response(status=303, headers={"Location": PAGE, **SECURITY_HEADERS})
                 response.set_cookie(
                     COOKIE, token, path=PAGE, httponly=True, samesite="Strict", secure=request.secure,
                     max_age=COOKIE_DAYS * 86400,
