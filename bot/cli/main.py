@@ -48,7 +48,11 @@ def serve(
     log.info("database: %s", safe_url(settings.database_url))
     application = create_app(Services(settings))
     for mounted in application[MOUNTED]:
-        log.info("platform %s: %s · %s", mounted.platform, mounted.description, ", ".join(mounted.routes) or "no routes")
+        routes = ", ".join(mounted.routes) or "no routes"
+        log.info("platform %s: %s · %s", mounted.platform, mounted.description, routes)
+    if any(mounted.platform == "web" for mounted in application[MOUNTED]):
+        shown = "127.0.0.1" if host in {"", "0.0.0.0", "::"} else (f"[{host}]" if ":" in host else host)
+        typer.echo(f"Web chat: open http://{shown}:{port}/chat")
     web.run_app(application, host=host, port=port, print=None)
 
 
