@@ -7,6 +7,7 @@ that allows our own script, style and socket only, as a second wall behind the e
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import uuid
 from dataclasses import dataclass
@@ -50,6 +51,7 @@ SOCKET = "/chat/ws"
 ASSETS = {"chat.css": "text/css", "chat.js": "text/javascript"}
 HEARTBEAT = 30.0  # seconds; keeps idle sockets open through proxies and finds dead ones
 COOKIE_DAYS = 30
+FAILURE = "Something went wrong on our side; it has been logged. Please try again."
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
@@ -139,10 +141,16 @@ class ChatRoutes:
             )
         try:
             async for frame in socket:
-                if frame.type is WSMsgType.TEXT:
-                    await session.receive(frame.data)
-                elif frame.type is WSMsgType.BINARY:
-                    await socket.send_json({"type": "error", "text": "Frames are JSON text."})
+                if frame.type not in (WSMsgType.TEXT, WSMsgType.BINARY):
+                    continue
+                try:
+                    await session.receive(frame.data if frame.type is WSMsgType.TEXT else None)
+                except (ConnectionError, RuntimeError):
+                    break  # the tab went away while its reply was sent; the reply is in the transcript
+                except Exception:
+                    log.exception("a web-chat frame failed")
+                    with contextlib.suppress(ConnectionError, RuntimeError):
+                        await socket.send_json({"type": "error", "text": FAILURE})
         finally:
             self.hub.leave(conversation.conversation_id, socket)
         return socket
@@ -162,9 +170,11 @@ class ChatSession:
     def _event(self, kind: EventKind, key: str, **fields) -> InboundEvent:
         return InboundEvent(kind=kind, conversation=self.conversation, actor=self.actor, idempotency_key=key, **fields)
 
-    async def receive(self, raw: str) -> None:
-        """Handle one frame of the page; a bad one gets an error frame and changes nothing."""
+    async def receive(self, raw: str | None) -> None:
+        """Handle one frame of the page (None: a binary one); a bad one gets an error frame and changes nothing."""
         try:
+            if raw is None:
+                raise BadFrame("Frames are JSON text.")
             frame = parse_frame(raw)
         except BadFrame as exc:
             await self.socket.send_json({"type": "error", "text": str(exc)})

@@ -129,6 +129,11 @@ async def test_a_conversation_from_problem_to_assigned_ticket_survives_a_reload(
 
 async def test_a_notification_is_pushed_live_to_its_user_only(browser, chat, tmp_path):
     dana, eve = await _tab(browser, tmp_path), await _tab(browser, tmp_path)
+    await eve.page.goto(f"{chat.url}/chat")
+    await eve.page.fill("#email", "eve@localhost")  # the browser's own check would pass it; the server's not
+    await eve.page.click("text=Start chatting")
+    await expect(eve.page.locator("#signin")).to_be_visible()
+    await expect(eve.page.locator("#chat")).to_be_hidden()
     await dana.sign_in(chat.url, DANA)
     await eve.sign_in(chat.url, EVE)
     card = Card("Ticket #1 was assigned to you", body=(Facts((Fact("Status", "New"),)),))

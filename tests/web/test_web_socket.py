@@ -148,3 +148,16 @@ async def test_the_page_and_its_assets_are_ours_with_a_strict_policy(web):
             async with http.get(f"{web.url}/chat/{asset}") as response:
                 assert response.status == 200 and response.content_type == kind
                 assert "http://" not in await response.text() and "https://" not in await response.text()
+
+
+async def test_a_tab_closed_before_its_reply_loses_nothing(web):
+    async with aiohttp.ClientSession() as http:
+        async with http.ws_connect(f"{web.url}/chat/ws?as={DANA}") as ws:
+            await ws.receive_json()
+            await ws.send_json({"type": "message", "text": "The scanner is offline"})
+        async with http.ws_connect(f"{web.url}/chat/ws?as={DANA}") as ws:
+            history = (await ws.receive_json())["history"]
+            while len(history) < 2:  # the first tab's turn may still be running: its reply then arrives live
+                history.append(await ws.receive_json(timeout=10))
+    assert [h["author"] for h in history] == ["user", "bot"]
+    assert "New ticket" in history[1]["html"]
