@@ -116,7 +116,8 @@ class ChatRoutes:
         return handle
 
     async def socket(self, request: web.Request) -> web.StreamResponse:
-        """One tab's socket: the history first, then the user's frames in and the conversation's messages out."""
+        """One tab's socket: the history first (or, for a new conversation, the welcome card), then the user's
+        frames in and the conversation's messages out."""
         refusal = await self.access.refusal(request)
         if refusal is not None:
             return refusal
@@ -140,6 +141,8 @@ class ChatRoutes:
                 }
             )
         try:
+            if not history:
+                await session.greet()
             async for frame in socket:
                 if frame.type not in (WSMsgType.TEXT, WSMsgType.BINARY):
                     continue
@@ -169,6 +172,11 @@ class ChatSession:
 
     def _event(self, kind: EventKind, key: str, **fields) -> InboundEvent:
         return InboundEvent(kind=kind, conversation=self.conversation, actor=self.actor, idempotency_key=key, **fields)
+
+    async def greet(self) -> None:
+        """A new conversation starts as an install does elsewhere: the core sends its welcome card (once)."""
+        key = f"installed:{self.conversation.conversation_id}"
+        await self._deliver(await self.routes.core.handle(self._event(EventKind.INSTALLED, key)), None)
 
     async def receive(self, raw: str | None) -> None:
         """Handle one frame of the page (None: a binary one); a bad one gets an error frame and changes nothing."""

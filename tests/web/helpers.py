@@ -61,3 +61,15 @@ async def frames_until_done(ws: aiohttp.ClientWebSocketResponse) -> list[dict[st
         if frame["type"] == "done":
             return frames
         frames.append(frame)
+
+
+async def greeted(ws: aiohttp.ClientWebSocketResponse) -> dict[str, Any]:
+    """The welcome frame of a fresh socket; for a new conversation, also the welcome card that follows it
+    (returned as the history's only entry)."""
+    welcome = await ws.receive_json(timeout=10)
+    assert welcome["type"] == "welcome"
+    if not welcome["history"]:
+        card = await ws.receive_json(timeout=10)
+        assert card["type"] == "message" and "Hi, I&#x27;m Ticketbot" in card["html"]
+        welcome["history"] = [card]
+    return welcome

@@ -10,7 +10,7 @@ import pytest
 from aiohttp.test_utils import make_mocked_request
 
 from adapters.web.access import COOKIE, Access, is_local, same_origin
-from tests.web.helpers import DANA, non_loopback_address, serve_web
+from tests.web.helpers import DANA, greeted, non_loopback_address, serve_web
 
 
 def _request(remote: str, host: str = "127.0.0.1:3978", path: str = "/chat", **headers: str):
@@ -108,7 +108,7 @@ async def test_with_the_setting_a_token_opens_the_chat_until_it_is_revoked(sqlit
             async with http.get(f"{app.url}/chat") as response:
                 assert response.status == 200, "the cookie carries the token"
             async with http.ws_connect(f"{app.url}/chat/ws?as={DANA}") as ws:
-                assert (await ws.receive_json())["type"] == "welcome"
+                await greeted(ws)
             await tokens.revoke(token.row.prefix, actor="test")
             async with http.get(f"{app.url}/chat") as response:
                 assert response.status == 401

@@ -14,7 +14,7 @@ from adapters.web.port import conversation_of
 from bot.seam import Actor, DeliveryError, MessageRef, OutboundMessage
 from cards.model import Button, Card, Text
 from storage.models import Ticket, TranscriptMessage
-from tests.web.helpers import DANA, frames_until_done
+from tests.web.helpers import DANA, frames_until_done, greeted
 
 
 def _input_value(html: str, name: str) -> str:
@@ -36,8 +36,9 @@ async def _transcript_size(web) -> int:
 
 async def test_a_message_opens_a_draft_and_create_replaces_it_with_the_ticket(web):
     async with aiohttp.ClientSession() as http, http.ws_connect(f"{web.url}/chat/ws?as={DANA}") as ws:
-        welcome = await ws.receive_json()
-        assert welcome == {"type": "welcome", "as": DANA, "bot": "Ticketbot", "history": []}
+        welcome = await greeted(ws)
+        assert (welcome["as"], welcome["bot"]) == (DANA, "Ticketbot")
+        (greeting,) = welcome["history"]
         await ws.send_json({"type": "message", "text": "The printer on floor 2 is jammed"})
         echo, draft = await frames_until_done(ws)
         assert echo["author"] == "user" and "The printer on floor 2 is jammed" in echo["html"]
@@ -62,8 +63,8 @@ async def test_a_message_opens_a_draft_and_create_replaces_it_with_the_ticket(we
 
     async with aiohttp.ClientSession() as http, http.ws_connect(f"{web.url}/chat/ws?as={DANA.upper()}") as ws:
         history = (await ws.receive_json())["history"]
-    assert [h["id"] for h in history] == [echo["id"], draft["id"]]
-    assert history[1]["html"] == assigned["html"]
+    assert [h["id"] for h in history] == [greeting["id"], echo["id"], draft["id"]]
+    assert history[2]["html"] == assigned["html"]
 
 
 async def test_port_send_pushes_to_every_open_tab_and_keeps_it_for_a_later_one(web):
@@ -73,8 +74,8 @@ async def test_port_send_pushes_to_every_open_tab_and_keeps_it_for_a_later_one(w
     async with aiohttp.ClientSession() as http:
         first = await http.ws_connect(f"{web.url}/chat/ws?as={DANA}")
         second = await http.ws_connect(f"{web.url}/chat/ws?as={DANA}")
-        await first.receive_json()
-        await second.receive_json()
+        (greeting,) = (await greeted(first))["history"]
+        assert (await greeted(second))["history"] == [greeting], "one welcome card, whichever tab came first"
         sent = await web.port.send(conversation, OutboundMessage("Ticket #7 changed", card))
         for ws in (first, second):
             pushed = await ws.receive_json(timeout=5)
@@ -85,7 +86,7 @@ async def test_port_send_pushes_to_every_open_tab_and_keeps_it_for_a_later_one(w
         later = await web.port.send(conversation, OutboundMessage("Nobody is here"))
         async with http.ws_connect(f"{web.url}/chat/ws?as={DANA}") as ws:
             history = (await ws.receive_json())["history"]
-    assert [h["id"] for h in history] == [sent.message_id, later.message_id]
+    assert [h["id"] for h in history] == [greeting["id"], sent.message_id, later.message_id]
 
 
 async def test_the_port_refuses_what_is_not_a_web_conversation(web):
@@ -115,13 +116,14 @@ async def test_the_port_refuses_what_is_not_a_web_conversation(web):
 )
 async def test_a_bad_frame_gets_an_error_and_changes_nothing(web, frame, error):
     async with aiohttp.ClientSession() as http, http.ws_connect(f"{web.url}/chat/ws?as={DANA}") as ws:
-        await ws.receive_json()
+        await greeted(ws)
+        before = await _transcript_size(web)
         await ws.send_str(frame)
         reply = await ws.receive_json(timeout=5)
         assert reply["type"] == "error" and error in reply["text"]
         await ws.send_bytes(b"\x00")
         assert (await ws.receive_json(timeout=5))["type"] == "error"
-    assert await _transcript_size(web) == 0
+    assert await _transcript_size(web) == before
 
 
 async def test_the_socket_needs_an_email_and_its_own_origin(web):
@@ -134,7 +136,7 @@ async def test_the_socket_needs_an_email_and_its_own_origin(web):
             await http.ws_connect(f"{web.url}/chat/ws?as={DANA}", headers=headers)
         assert refused.value.status == 403
         async with http.ws_connect(f"{web.url}/chat/ws?as={DANA}", headers={"Origin": web.url}) as ws:
-            assert (await ws.receive_json())["type"] == "welcome"
+            await greeted(ws)
 
 
 async def test_the_page_and_its_assets_are_ours_with_a_strict_policy(web):
@@ -153,11 +155,11 @@ async def test_the_page_and_its_assets_are_ours_with_a_strict_policy(web):
 async def test_a_tab_closed_before_its_reply_loses_nothing(web):
     async with aiohttp.ClientSession() as http:
         async with http.ws_connect(f"{web.url}/chat/ws?as={DANA}") as ws:
-            await ws.receive_json()
+            await greeted(ws)
             await ws.send_json({"type": "message", "text": "The scanner is offline"})
         async with http.ws_connect(f"{web.url}/chat/ws?as={DANA}") as ws:
             history = (await ws.receive_json())["history"]
-            while len(history) < 2:  # the first tab's turn may still be running: its reply then arrives live
+            while len(history) < 3:  # the first tab's turn may still be running: its reply then arrives live
                 history.append(await ws.receive_json(timeout=10))
-    assert [h["author"] for h in history] == ["user", "bot"]
-    assert "New ticket" in history[1]["html"]
+    assert [h["author"] for h in history] == ["bot", "user", "bot"]
+    assert "New ticket" in history[2]["html"]
