@@ -41,10 +41,6 @@ class Hub:
             if not sockets:
                 del self._sockets[conversation_id]
 
-    def count(self, conversation_id: str) -> int:
-        """How many sockets the conversation has open."""
-        return len(self._sockets.get(conversation_id, ()))
-
     async def push(self, conversation_id: str, frame: dict[str, Any]) -> int:
         """Send the frame to every open socket of the conversation; returns how many took it."""
         async with self._locks[conversation_id]:
