@@ -130,17 +130,17 @@ class ChatRoutes:
         await socket.prepare(request)
         conversation = conversation_of(email)
         session = ChatSession(self, socket, conversation, Actor(PLATFORM, email, email, email))
-        async with self.hub.joining(conversation.conversation_id, socket):
-            history = await self.transcript.recent(conversation, HISTORY)
-            await socket.send_json(
-                {
-                    "type": "welcome",
-                    "as": email,
-                    "bot": self.bot_name,
-                    "history": [entry_frame("message", entry) for entry in history],
-                }
-            )
         try:
+            async with self.hub.joining(conversation.conversation_id, socket):
+                history = await self.transcript.recent(conversation, HISTORY)
+                await socket.send_json(
+                    {
+                        "type": "welcome",
+                        "as": email,
+                        "bot": self.bot_name,
+                        "history": [entry_frame("message", entry) for entry in history],
+                    }
+                )
             if not history:
                 await session.greet()
             async for frame in socket:
@@ -154,6 +154,8 @@ class ChatRoutes:
                     log.exception("a web-chat frame failed")
                     with contextlib.suppress(ConnectionError, RuntimeError):
                         await socket.send_json({"type": "error", "text": FAILURE})
+        except (ConnectionError, RuntimeError):
+            log.info("a web-chat tab closed while its history was sent")
         finally:
             self.hub.leave(conversation.conversation_id, socket)
         return socket
