@@ -255,6 +255,34 @@ class MailDesk(Protocol):
     async def ticket_of(self, platform: str, conversation_id: str) -> int | None: ...
 
     async def assign_by_rule(self, number: int, assignee: str) -> None: ...
+Author = Literal["user", "bot"]
+
+
+@dataclass(frozen=True)
+class TranscriptEntry:
+    """One message of a stored conversation history: who wrote it, and what it says (a card stays a card)."""
+
+    message_id: str
+    author: Author
+    message: OutboundMessage
+
+
+class Transcript(Protocol):
+    """The history of conversations whose platform keeps none (the web chat), so a reload shows them again.
+
+    `append` returns the new message's id; `replace` puts a refreshed card in place of the message (False when
+    there is no such message); `recent` gives the last `limit` messages, oldest first.
+    """
+
+    async def append(self, to: ConversationRef, author: Author, msg: OutboundMessage) -> str: ...
+
+    async def replace(self, ref: MessageRef, msg: OutboundMessage) -> bool: ...
+
+    async def recent(self, conversation: ConversationRef, limit: int) -> Sequence[TranscriptEntry]: ...
+
+
+TokenCheck = Callable[[str], Awaitable[bool]]
+"""Whether a web-chat access token (`ticketbot web token create`) is live; tokens are stored hashed."""
 
 
 REPLY_BUDGET = 5.0  # seconds; well under Teams' 15 s and Slack's 3 s is met by acking first
@@ -265,7 +293,9 @@ class AdapterContext:
     """Everything an adapter is handed by the composition root, and nothing else.
 
     `http` holds the one aiohttp client session of the process (connection reuse for every platform API);
-    `cursors` and `mail` serve the pollers (the mail adapter) and are None where nothing provides them.
+    `cursors` and `mail` serve the pollers (the mail adapter), `transcript` stores the history of the web chat
+    and `web_tokens` checks its access tokens; each is None where nothing provides it, and an adapter that needs
+    one is then off.
     """
 
     core: Core
@@ -275,6 +305,8 @@ class AdapterContext:
     http: SharedSession
     cursors: CursorStore | None = None
     mail: MailDesk | None = None
+    transcript: Transcript | None = None
+    web_tokens: TokenCheck | None = None
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,8 @@ from __future__ import annotations
 from bot.chat.pipeline import Router
 from bot.desk import Desk
 from bot.desk.mail import CursorService, MailService
+from bot.desk.transcripts import TranscriptService
+from bot.desk.web_tokens import WebTokenService
 from bot.notify.replies import OutboxReplies
 from bot.seam import AdapterContext, ChatPort, Core
 from bot.settings import Settings
@@ -36,12 +38,14 @@ class Services:
         self.cursors = CursorService(self.db)
         self.http = SharedSession()
         self.replies = OutboxReplies(self.db)
+        self.transcripts = TranscriptService(self.db)
+        self.web_tokens = WebTokenService(self.db)
         self.ports: dict[str, ChatPort] = {}
         self.core: Core = Router(self.desk, dialogs=(CreateDialog(), UpdateDialog(), AssignDialog(), UnassignDialog(), NoteDialog()))
 
     def adapter_context(self) -> AdapterContext:
         """What an adapter is handed: the core, the directory, the reply queue, the settings, the HTTP session,
-        the feed cursors and the mail sender policy."""
+        the feed cursors, the mail sender policy, the web chat's transcript and token check."""
         return AdapterContext(
             core=self.core,
             directory=self.conversations,
@@ -50,6 +54,8 @@ class Services:
             http=self.http,
             cursors=self.cursors,
             mail=self.mail,
+            transcript=self.transcripts,
+            web_tokens=self.web_tokens.is_live,
         )
 
     async def upgrade(self) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
@@ -51,6 +52,14 @@ class Settings(BaseSettings):
     graph_processed_folder: str = Field("archive", validation_alias=_env("GRAPH_PROCESSED_FOLDER"))
 
     hook_secret: SecretStr = Field(SecretStr(""), validation_alias=_env("TICKETBOT_HOOK_SECRET"))
+
+    # "off": the web chat (`/chat`) answers loopback callers only; "on": anyone with a `ticketbot web token`.
+    web_chat: Literal["off", "on"] = Field("off", validation_alias=_env("TICKETBOT_WEB_CHAT"))
+
+    @field_validator("web_chat", mode="before")
+    @classmethod
+    def _web_chat_word(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
 
     @field_validator("timezone")
     @classmethod

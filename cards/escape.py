@@ -7,7 +7,8 @@ function for its format:
 
 - `escape_markdown`: Adaptive Card TextBlock and FactSet text (Teams, Webex) and Webex message markdown.
 - `escape_mrkdwn`: Slack mrkdwn text objects.
-- `escape_html`: HTML text and attribute values (mail bodies, the web chat).
+- `escape_html`: HTML text and attribute values (the web chat, `cards.html`); `escape_html_lines` also keeps
+  line breaks as `<br>` (mail bodies, `cards.html_mail`).
 
 Plain-text fields (Slack `plain_text`, the console, Adaptive Card input labels and action titles) are not
 parsed for markup or mentions by their clients and need no escaping.
@@ -77,10 +78,15 @@ def escape_mrkdwn(text: str) -> str:
 
 
 def escape_html(text: str) -> str:
-    """Escape user text for HTML text and quoted attribute values.
+    """Escape user text for HTML element content and quoted attribute values.
 
-    `&`, `<`, `>`, `"` and `'` become character references, so no tag, attribute or entity can form; line breaks
-    become `<br>` so that multi-line text (a description, a note) keeps its lines. Mentions mean nothing in HTML.
+    `&`, `<`, `>`, `"` and `'` become character references, so no tag, attribute or entity can form. HTML
+    parses no markdown and no mentions, so `**bold**`, `@channel` and `<!here>` then show exactly as typed.
     """
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    return html.escape(text, quote=True).replace("\n", "<br>")
+    return html.escape(text, quote=True)
+
+
+def escape_html_lines(text: str) -> str:
+    """`escape_html`, with line breaks as `<br>` so multi-line text (a description, a note) keeps its lines
+    where no stylesheet can (mail clients drop `<style>`)."""
+    return escape_html(text.replace("\r\n", "\n").replace("\r", "\n")).replace("\n", "<br>")

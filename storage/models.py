@@ -11,6 +11,7 @@ from sqlalchemy import (
     Column,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
@@ -394,3 +395,36 @@ class MailRule(Base):
 
     board: Mapped[Board | None] = relationship(lazy="joined")
     assignee: Mapped[Member | None] = relationship(lazy="joined")
+
+
+class WebToken(Base):
+    """A web-chat access token (`ticketbot web token create`): only its SHA-256 hash is kept; it is shown once."""
+
+    __tablename__ = "web_tokens"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    prefix: Mapped[str] = mapped_column(String(20))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column()
+    last_used_at: Mapped[datetime | None] = mapped_column()
+
+
+class TranscriptMessage(Base):
+    """One message of a conversation whose platform keeps no history (the web chat): shown again on reload.
+
+    `uid` is the message id the platform adapter hands out; `card` is the stored card (`cards.stored`), replaced
+    in place when the card is refreshed.
+    """
+
+    __tablename__ = "transcript_messages"
+    __table_args__ = (Index("ix_transcript_messages_conversation", "platform", "conversation_id", "id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uid: Mapped[str] = mapped_column(String(32), unique=True)
+    platform: Mapped[str] = mapped_column(String(20))
+    conversation_id: Mapped[str] = mapped_column(String(500))
+    author: Mapped[str] = mapped_column(String(10))
+    text: Mapped[str] = mapped_column(Text, default="")
+    card: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)

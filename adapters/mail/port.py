@@ -17,7 +17,7 @@ from adapters.mail.token import TokenError
 from bot.seam import Actor, ConversationRef, DeliveryError, MessageRef, OutboundMessage
 from bot.web import is_permanent
 from cards.escape import escape_html
-from cards.html import html_document, render_html
+from cards.html_mail import html_document, render_mail_html
 
 FOOTER = "Reply to this mail to add a note to the ticket; keep the [#N] in the subject."
 
@@ -32,7 +32,7 @@ def _subject(to: ConversationRef, msg: OutboundMessage) -> str:
 
 
 def _body(to: ConversationRef, msg: OutboundMessage) -> dict[str, str]:
-    fragment = render_html(msg.card) if msg.card else f"<p>{escape_html(msg.text)}</p>"
+    fragment = render_mail_html(msg.card) if msg.card else f"<p>{escape_html(msg.text)}</p>"
     footer = FOOTER.replace("N", str(to.data["ticket"])) if to.data.get("ticket") is not None else ""
     return {"contentType": "HTML", "content": html_document(fragment, footer=footer)}
 

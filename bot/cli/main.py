@@ -17,6 +17,7 @@ from bot.cli.mail import mail_app
 from bot.cli.manifest import manifest_app
 from bot.cli.members import members_app
 from bot.cli.tickets import tickets_app
+from bot.cli.web import web_app
 from bot.cli.webex import webex_app
 from bot.seam import Actor
 from bot.services import Services
@@ -32,6 +33,7 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(manifest_app, name="manifest")
 app.add_typer(mail_app, name="mail")
 app.add_typer(webex_app, name="webex")
+app.add_typer(web_app, name="web")
 
 
 @app.command()
@@ -50,7 +52,11 @@ def serve(
     log.info("database: %s", safe_url(settings.database_url))
     application = create_app(Services(settings))
     for mounted in application[MOUNTED]:
-        log.info("platform %s: %s · %s", mounted.platform, mounted.description, ", ".join(mounted.routes) or "no routes")
+        routes = ", ".join(mounted.routes) or "no routes"
+        log.info("platform %s: %s · %s", mounted.platform, mounted.description, routes)
+    if any(mounted.platform == "web" for mounted in application[MOUNTED]):
+        shown = "127.0.0.1" if host in {"", "0.0.0.0", "::"} else (f"[{host}]" if ":" in host else host)
+        typer.echo(f"Web chat: open http://{shown}:{port}/chat")
     web.run_app(application, host=host, port=port, print=None)
 
 

@@ -7,7 +7,7 @@ import pytest
 
 from adapters.mail.body import own_words
 from adapters.mail.translate import automatic, parse_mail, thread_events
-from cards.html import render_html
+from cards.html_mail import render_mail_html
 from cards.model import Card, Choice, ChoiceInput, Fact, Facts, Text
 from tests.fakes.graph import mail
 
@@ -105,7 +105,7 @@ def test_html_escapes_all_user_text():
             ChoiceInput("p", "Priority", (Choice("High <!>", "high"),), value="high"),
         ),
     )
-    html = render_html(card)
+    html = render_mail_html(card)
     assert "<script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "a &amp; b<br>second line" in html
     assert "&quot;Eve&quot; &lt;eve@example.com&gt;" in html
