@@ -3,6 +3,7 @@
 Adapters are found through the `ticketbot.adapters` entry points, so this module (and the whole core) never
 imports a platform SDK. Each entry point is a function `install(app, AdapterContext) -> Mounted | None` that
 mounts its routes and reports what it mounted (routes, ports, background tasks); None means it is off.
+The outbox worker runs as a background task too (unless `TICKETBOT_OUTBOX_WORKER` is off).
 """
 
 from __future__ import annotations
@@ -70,6 +71,8 @@ def create_app(services: Services, *, upgrade: bool = True) -> web.Application:
             await services.upgrade()
         for mounted in app[MOUNTED]:
             tasks.extend(asyncio.create_task(start()) for start in mounted.background)
+        if services.settings.outbox_worker:
+            tasks.append(asyncio.create_task(services.worker.run()))
 
     async def on_cleanup(_app: web.Application) -> None:
         for task in tasks:

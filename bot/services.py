@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from bot.chat.pipeline import Router
 from bot.desk import Desk
+from bot.notify.admin import ForwardService, OutboxService, RecipientService, RuleService
+from bot.notify.outbox import OutboxWorker
+from bot.notify.planner import Planner
 from bot.notify.replies import OutboxReplies
 from bot.seam import AdapterContext, ChatPort, Core
 from bot.settings import Settings
@@ -26,6 +29,7 @@ class Services:
         self.settings = settings
         self.db = db or Database(settings.database_url)
         self.desk = Desk.over(self.db, settings)
+        self.desk.tickets.planner = Planner()
         self.tickets = self.desk.tickets
         self.members = self.desk.members
         self.boards = self.desk.boards
@@ -33,6 +37,11 @@ class Services:
         self.http = SharedSession()
         self.replies = OutboxReplies(self.db)
         self.ports: dict[str, ChatPort] = {}
+        self.worker = OutboxWorker(self.db, self.ports, settings)
+        self.recipients = RecipientService(self.db)
+        self.rules = RuleService(self.db)
+        self.forwards = ForwardService(self.db)
+        self.outbox = OutboxService(self.db)
         self.core: Core = Router(self.desk, dialogs=(CreateDialog(), UpdateDialog(), AssignDialog()))
 
     def adapter_context(self) -> AdapterContext:

@@ -35,3 +35,12 @@ class Settings(BaseSettings):
     webex_api_url: str = Field("https://webexapis.com/v1/", validation_alias=_env("WEBEX_API_URL"))
 
     hook_secret: SecretStr = Field(SecretStr(""), validation_alias=_env("TICKETBOT_HOOK_SECRET"))
+
+    # The outbox worker (bot.notify.outbox): whether `serve` runs it, how long a claim lasts before a crashed
+    # worker's rows are sent again, the first retry delay (doubled per attempt), and how long sent rows and
+    # seen inbound events are kept.
+    outbox_worker: bool = Field(True, validation_alias=_env("TICKETBOT_OUTBOX_WORKER"))
+    outbox_lease_seconds: float = Field(60.0, gt=0, validation_alias=_env("TICKETBOT_OUTBOX_LEASE_SECONDS"))
+    outbox_backoff_seconds: float = Field(2.0, gt=0, validation_alias=_env("TICKETBOT_OUTBOX_BACKOFF_SECONDS"))
+    outbox_poll_seconds: float = Field(0.5, gt=0, validation_alias=_env("TICKETBOT_OUTBOX_POLL_SECONDS"))
+    outbox_retention_days: float = Field(14.0, gt=0, validation_alias=_env("TICKETBOT_OUTBOX_RETENTION_DAYS"))

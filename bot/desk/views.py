@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from cards.views import NoteView, TicketView
 from storage.db import Database
@@ -19,12 +20,14 @@ def note_view(note: Note) -> NoteView:
 async def ticket_view(db: Database, ticket: Ticket) -> TicketView:
     """A ticket as a card shows it, with its latest public note (cards may be seen by requesters)."""
     async with db.sessions() as session:
-        latest = await session.scalar(
-            select(Note)
-            .where(Note.ticket_id == ticket.id, Note.internal.is_(False))
-            .order_by(Note.id.desc())
-            .limit(1)
-        )
+        return await ticket_view_in(session, ticket)
+
+
+async def ticket_view_in(session: AsyncSession, ticket: Ticket) -> TicketView:
+    """`ticket_view` inside an open session (the notification planner runs inside the change's transaction)."""
+    latest = await session.scalar(
+        select(Note).where(Note.ticket_id == ticket.id, Note.internal.is_(False)).order_by(Note.id.desc()).limit(1)
+    )
     return TicketView(
         number=ticket.number,
         title=ticket.title,

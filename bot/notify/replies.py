@@ -54,6 +54,7 @@ class OutboxReplies:
                         target=to.to_json(),
                         payload=dump_message(message),
                         dedup_key=dedup_key,
+                        lane=f"{to.platform}:{to.conversation_id}"[:300],
                         last_error=reason[:500],
                     )
                 )
