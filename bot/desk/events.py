@@ -17,4 +17,6 @@ from storage.models import Note, Ticket, TicketEventRow
 class EventPlanner(Protocol):
     """Receives each ticket event (and the note it added, if any) in the session of the change."""
 
-    async def __call__(self, session: AsyncSession, event: TicketEventRow, ticket: Ticket, note: Note | None) -> None: ...
+    async def __call__(
+        self, session: AsyncSession, event: TicketEventRow, ticket: Ticket, note: Note | None
+    ) -> None: ...

@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.desk.conversations import to_ref
 from bot.desk.views import ticket_view_in
 from bot.notify.replies import dump_message
-from bot.notify.routing import Hop, Routed, route
+from bot.notify.routing import Hop, route
 from bot.seam import OutboundMessage
 from cards.builders import ticket_card
 from storage.models import (
@@ -121,7 +121,8 @@ class Planner:
                 continue
             text = headline
             if routed_to.forwarded_from is not None:
-                text = f"Forwarded from {names.get(routed_to.forwarded_from, '?')} → {names.get(routed_to.key, '?')}\n{text}"
+                source, destination = names.get(routed_to.forwarded_from, "?"), names.get(routed_to.key, "?")
+                text = f"Forwarded from {source} → {destination}\n{text}"
             message = OutboundMessage(text=text, card=ticket_card(view, now=utcnow(), notice=text))
             session.add(
                 Delivery(
@@ -196,9 +197,8 @@ class Planner:
         for key in set(keys):
             kind, _, raw = key.partition(":")
             row_id = int(raw)
-            recipient = await session.scalar(
-                select(Recipient).where(Recipient.member_id == row_id if kind == "m" else Recipient.conversation_id == row_id)
-            ) if kind in ("m", "c") else None
+            recipient_id = await Planner._recipient_id(session, key)
+            recipient = await session.get(Recipient, recipient_id) if recipient_id is not None else None
             if recipient is not None:
                 names[key] = recipient.name
             elif kind == "m":
