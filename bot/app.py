@@ -15,6 +15,7 @@ from importlib.metadata import entry_points
 
 from aiohttp import web
 
+from bot.api import hooks
 from bot.seam import Mounted
 from bot.services import Services
 from bot.web import MAX_BODY, errors_as_json
@@ -63,6 +64,9 @@ def create_app(services: Services, *, upgrade: bool = True) -> web.Application:
     app[SERVICES] = services
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
+    secret = services.settings.hook_secret.get_secret_value()
+    if secret:
+        app.router.add_post(hooks.PATH, hooks.TicketHookEndpoint(services.desk, secret).handle)
     app[MOUNTED] = install_adapters(app, services)
     tasks: list[asyncio.Task[None]] = []
 

@@ -1,0 +1,1 @@
+"""HTTP APIs other systems call: the PSA ticket hook (`/hooks/tickets`)."""
