@@ -29,6 +29,7 @@ from cards.views import DraftView
 from dialogs.assign import member_for
 from dialogs.engine import Dialog, DialogEngine, Turn
 from dialogs.store import DialogKey, DialogStore
+from dialogs.thread_notes import thread_note
 from storage.models import SeenEvent, Ticket
 
 if TYPE_CHECKING:
@@ -128,7 +129,7 @@ class Router:
             if intent.name == "help":
                 return Reply(messages=(help_message(is_admin=turn.principal.is_admin),))
             return await self.dialogs.answer(loaded.state, key, turn.event.text, turn)
-        reply = await self._command(intent, turn, key)
+        reply = await thread_note(turn, intent.name) or await self._command(intent, turn, key)
         if loaded.expired:
             expired = say(f"(Your unfinished {loaded.expired} conversation expired after 30 minutes without an answer.)")
             return Reply(messages=(expired, *reply.messages), refreshed=reply.refreshed)
