@@ -15,6 +15,7 @@ from bot.cli.common import group, run, safe_url
 from bot.cli.keys import keys_app
 from bot.cli.manifest import manifest_app
 from bot.cli.members import members_app
+from bot.cli.notify import forwards_app, outbox_app, recipients_app, rules_app, worker
 from bot.cli.tickets import tickets_app
 from bot.seam import Actor
 from bot.services import Services
@@ -28,6 +29,11 @@ app.add_typer(members_app, name="members")
 app.add_typer(tickets_app, name="tickets")
 app.add_typer(keys_app, name="keys")
 app.add_typer(manifest_app, name="manifest")
+app.add_typer(recipients_app, name="recipients")
+app.add_typer(rules_app, name="rules")
+app.add_typer(forwards_app, name="forwards")
+app.add_typer(outbox_app, name="outbox")
+app.command("worker")(worker)
 
 
 @app.command()
