@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from bot.desk import Desk
 from bot.desk.errors import Conflict, TicketbotError
 from bot.desk.principal import Principal
+from bot.desk.priorities import normalize_priority
 from bot.desk.tickets import MAX_NOTE, MAX_TITLE
 from bot.web import BadBody, hmac_hex, json_error, parse_json, read_body, same
 from storage.models import Member, Ticket
@@ -154,16 +155,12 @@ class TicketHookEndpoint:
 
     async def _update(self, ticket: Ticket, data: HookTicket, assignees: list[Member]) -> tuple[Ticket, bool]:
         tickets = self.desk.tickets
-        fields: dict[str, str] = {}
-        if " ".join(data.title.split()) != ticket.title:
-            fields["title"] = data.title
-        if data.priority and data.priority.strip().lower() != ticket.priority:
-            fields["priority"] = data.priority
-        if data.status and data.status.strip().lower() != ticket.status.name.lower():
-            fields["status"] = data.status
+        title = data.title if " ".join(data.title.split()) != ticket.title else None
+        priority = data.priority if data.priority and normalize_priority(data.priority) != ticket.priority else None
+        status = data.status if data.status and data.status.strip().lower() != ticket.status.name.lower() else None
         changed = False
-        if fields:
-            ticket = await tickets.update(self.system, ticket.number, **fields)
+        if title or priority or status:
+            ticket = await tickets.update(self.system, ticket.number, title=title, priority=priority, status=status)
             changed = True
         current = {m.id for m in ticket.assignees}
         wanted = {m.id for m in assignees}

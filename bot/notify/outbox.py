@@ -28,6 +28,7 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import and_, delete, exists, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from bot.notify.replies import load_message
@@ -116,7 +117,7 @@ class OutboxWorker:
     async def deliver(self, row: Delivery) -> None:
         """Send one claimed row and record the outcome."""
         try:
-            message_id = await self._send(row)
+            sent, first = await self._send(row)
         except DeliveryError as exc:
             await self._failed(row, exc)
         except Exception as exc:  # an adapter bug must not stop the worker; the row is retried
@@ -128,12 +129,15 @@ class OutboxWorker:
                     update(Delivery)
                     .where(Delivery.id == row.id)
                     .values(
-                        state="sent", sent_at=utcnow(), message_id=message_id[:255], attempts=row.attempts + 1,
+                        state="sent", sent_at=utcnow(), message_id=sent.message_id[:255], attempts=row.attempts + 1,
                         lease_until=None,
                     )
                 )
+                if first and row.ticket_id is not None:
+                    await self._remember_thread(session, row.ticket_id, sent)
 
-    async def _send(self, row: Delivery) -> str:
+    async def _send(self, row: Delivery) -> tuple[MessageRef, bool]:
+        """Send the row's message; the sent message, and whether it is the first about its ticket there."""
         port = self.ports.get(row.platform)
         if port is None:
             raise DeliveryError(f"The {row.platform} platform is not configured in this process.")
@@ -143,13 +147,9 @@ class OutboxWorker:
         else:
             to = ConversationRef.from_json(target)
         message = load_message(row.payload)
-        if row.ticket_id is None:
-            return (await port.send(to, message)).message_id
-        root = await self._thread(row.ticket_id, to)
+        root = await self._thread(row.ticket_id, to) if row.ticket_id is not None else None
         if root is None:
-            sent = await port.send(to, message)
-            await self._remember_thread(row.ticket_id, sent)
-            return sent.message_id
+            return await port.send(to, message), True
         live = row.payload.get("live")
         if live:
             try:
@@ -159,8 +159,8 @@ class OutboxWorker:
                     raise
                 log.info("the first card of ticket %s could not be edited: %s", row.ticket_id, exc)
         if root.conversation.thread_id:
-            return (await port.send(root.conversation, OutboundMessage(text=message.text))).message_id
-        return (await port.send(to, message)).message_id
+            return await port.send(root.conversation, OutboundMessage(text=message.text)), False
+        return await port.send(to, message), False
 
     async def _thread(self, ticket_id: int, to: ConversationRef) -> MessageRef | None:
         async with self.db.sessions() as session:
@@ -173,26 +173,26 @@ class OutboxWorker:
             )
         return MessageRef.from_json(stored) if stored else None
 
-    async def _remember_thread(self, ticket_id: int, sent: MessageRef) -> None:
+    @staticmethod
+    async def _remember_thread(session: AsyncSession, ticket_id: int, sent: MessageRef) -> None:
         conversation = sent.conversation
-        async with self.db.transaction() as session:
-            known = await session.scalar(
-                select(TicketThread.id).where(
-                    TicketThread.ticket_id == ticket_id,
-                    TicketThread.platform == conversation.platform,
-                    TicketThread.conversation_id == conversation.conversation_id,
+        known = await session.scalar(
+            select(TicketThread.id).where(
+                TicketThread.ticket_id == ticket_id,
+                TicketThread.platform == conversation.platform,
+                TicketThread.conversation_id == conversation.conversation_id,
+            )
+        )
+        if known is None:
+            session.add(
+                TicketThread(
+                    ticket_id=ticket_id,
+                    platform=conversation.platform,
+                    conversation_id=conversation.conversation_id,
+                    thread_id=conversation.thread_id,
+                    message=sent.to_json(),
                 )
             )
-            if known is None:
-                session.add(
-                    TicketThread(
-                        ticket_id=ticket_id,
-                        platform=conversation.platform,
-                        conversation_id=conversation.conversation_id,
-                        thread_id=conversation.thread_id,
-                        message=sent.to_json(),
-                    )
-                )
 
     async def _failed(self, row: Delivery, exc: DeliveryError) -> None:
         attempts = row.attempts + 1

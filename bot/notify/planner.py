@@ -239,7 +239,7 @@ class Planner:
                 await session.scalars(select(Identity).where(Identity.member_id == member.id).order_by(Identity.id))
             ).all()
             preferred = [i for i in identities if i.platform == member.preferred_platform]
-            identity = (preferred or list(identities) or [None])[0]
+            identity: Identity | None = (preferred or list(identities))[0] if identities else None
         else:
             identity = await session.get(Identity, int(raw))
         if identity is None:

@@ -14,9 +14,9 @@ RIDO_AAD = "b15a9416-0ad3-4172-9210-7beb711d3f70"  # the sender of the channel s
 ALICE_AAD = "00000000-0000-4000-8000-00000000a11c"
 
 
-async def wait_for(check: Callable[[], Any], timeout: float = 8.0) -> Any:
-    """Poll `check` until it returns something truthy; fails after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
+async def wait_for(check: Callable[[], Any], within: float = 8.0) -> Any:
+    """Poll `check` until it returns something truthy; fails after `within` seconds."""
+    deadline = time.monotonic() + within
     while time.monotonic() < deadline:
         result = check()
         if asyncio.iscoroutine(result):
@@ -24,7 +24,7 @@ async def wait_for(check: Callable[[], Any], timeout: float = 8.0) -> Any:
         if result:
             return result
         await asyncio.sleep(0.02)
-    raise AssertionError(f"nothing happened within {timeout} s")
+    raise AssertionError(f"nothing happened within {within} s")
 
 
 async def channel_desk(teams: TeamsApp) -> str:

@@ -26,8 +26,9 @@ def _cli(tmp_path: Path):
 
 def test_recipients_rules_forwards_and_the_outbox_through_the_cli(tmp_path):
     cli = _cli(tmp_path)
-    room = cli("recipients", "add", "--platform", "teams", "--conversation", "19:a@thread.tacv2", "--name", "Desk").stdout
-    other = cli("recipients", "add", "--platform", "teams", "--conversation", "19:b@thread.tacv2", "--name", "Ops").stdout
+    add = ("recipients", "add", "--platform", "teams", "--conversation")
+    room = cli(*add, "19:a@thread.tacv2", "--name", "Desk").stdout
+    other = cli(*add, "19:b@thread.tacv2", "--name", "Ops").stdout
     assert (room.strip(), other.strip()) == ("1", "2")
     rule = json.loads(
         cli("rules", "add", "--board", "Service Desk", "--recipient", "1", "--min-priority", "high", "--on-update",

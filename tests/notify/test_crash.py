@@ -25,8 +25,8 @@ async def test_sigkill_mid_fan_out_then_restart_delivers_each_exactly_once(db_ur
         connector.hold(after=70)
         first = start_serve(db_url)
         try:
-            await wait_for(lambda: connector.held > 0, timeout=60)
-            await wait_for(lambda: _settled(db_url, connector), timeout=20)
+            await wait_for(lambda: connector.held > 0, within=60)
+            await wait_for(lambda: _settled(db_url, connector), within=20)
         finally:
             await stop(first, signal.SIGKILL)
         accepted_before = len(connector.accepted())
@@ -34,7 +34,7 @@ async def test_sigkill_mid_fan_out_then_restart_delivers_each_exactly_once(db_ur
         connector.release()
         second = start_serve(db_url)
         try:
-            await wait_for(lambda: len(per_conversation(connector)) == CHANNELS, timeout=60)
+            await wait_for(lambda: len(per_conversation(connector)) == CHANNELS, within=60)
             await asyncio.sleep(0.5)  # anything sent twice would arrive now
         finally:
             await stop(second)
@@ -58,7 +58,7 @@ async def test_two_serve_processes_drain_a_thousand_deliveries_once_each(postgre
         await fan_out(postgres_url, connector, 1000)
         processes = [start_serve(postgres_url, lease=30), start_serve(postgres_url, lease=30)]
         try:
-            await wait_for(lambda: len(connector.accepted()) >= 1000, timeout=90)
+            await wait_for(lambda: len(connector.accepted()) >= 1000, within=90)
             await asyncio.sleep(0.5)
         finally:
             for process in processes:

@@ -112,6 +112,6 @@ async def test_an_invalid_body_is_400_naming_the_field(hook, body, field):
 
 
 async def test_a_body_that_is_not_json_is_400(hook):
-    desk, post = hook
+    _, post = hook
     status, answer = await post(b"{not json", signed(b"{not json"))
     assert status == 400 and answer["error"]

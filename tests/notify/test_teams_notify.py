@@ -38,7 +38,9 @@ async def test_updates_go_into_the_first_cards_thread_and_that_card_is_edited(te
     assert "New ticket #1" in first[0].json["summary"] and "New" in _card_text(first[0])
     await teams.services.tickets.set_status(await _rido(teams), 1, "In Progress")
     thread = f"{channel};messageid={root}"
-    [reply] = await wait_for(lambda: [r for r in connector.accepted() if r.conversation_id == thread and r.method == "POST"])
+    [reply] = await wait_for(
+        lambda: [r for r in connector.accepted() if r.conversation_id == thread and r.method == "POST"]
+    )
     [edit] = [r for r in connector.accepted() if r.method == "PUT" and r.conversation_id == thread]
     assert edit.activity_id == root and "In Progress" in _card_text(edit)
     assert edit.at < reply.at  # the card is current before the update is announced
@@ -68,7 +70,9 @@ async def test_a_reply_in_the_cards_thread_becomes_a_note_and_notifies_the_assig
     assert (note.author_name, note.text, note.internal) == ("Rido", "replaced the lamp, works again", False)
     confirmation = next(r for r in connector.accepted() if r.activity_id == "reply-1")
     assert confirmation.json["text"] == "Added your reply to #1 as a note."
-    to_alice = await wait_for(lambda: [r for r in connector.accepted() if r.conversation_id == dm and r.method == "POST"][1:])
+    to_alice = await wait_for(
+        lambda: [r for r in connector.accepted() if r.conversation_id == dm and r.method == "POST"][1:]
+    )
     assert "Rido added a note: replaced the lamp, works again" in to_alice[0].json["summary"]
     internal = variant(activity, id="reply-2", text="<at>ridotest</at> internal the lamp was stolen")
     await teams.post(internal)
