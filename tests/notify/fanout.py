@@ -62,8 +62,9 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_serve(db_url: str, *, lease: float = 2.0) -> subprocess.Popen[bytes]:
-    """`ticketbot serve` on a free port over `db_url`, with a quick outbox worker and a short lease."""
+def start_serve(db_url: str, *, lease: float = 2.0, port: int | None = None) -> subprocess.Popen[bytes]:
+    """`ticketbot serve` on `port` (a free one by default) over `db_url`, with a quick outbox worker and a short
+    lease."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("Microsoft", "SLACK_", "WEBEX_", "TEAMS_"))}
     env.update(
         DATABASE_URL=db_url,
@@ -72,7 +73,7 @@ def start_serve(db_url: str, *, lease: float = 2.0) -> subprocess.Popen[bytes]:
         TICKETBOT_OUTBOX_BACKOFF_SECONDS="0.2",
     )
     return subprocess.Popen(
-        [str(SCRIPT), "serve", "--port", str(free_port())],
+        [str(SCRIPT), "serve", "--port", str(port or free_port())],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
