@@ -6,6 +6,8 @@ Nothing imports this module but `bot.app` and the CLI. The core gets the narrow 
 
 from __future__ import annotations
 
+from importlib.metadata import entry_points
+
 from bot.chat.pipeline import Router
 from bot.desk import Desk
 from bot.notify.admin import ForwardService, OutboxService, RecipientService, RuleService
@@ -21,6 +23,8 @@ from dialogs.update import UpdateDialog
 from storage.db import Database
 from storage.migrate import upgrade
 
+ADAPTERS = frozenset(entry.name for entry in entry_points(group="ticketbot.adapters"))  # the platforms with a port
+
 
 class Services:
     """Everything a request handler, the CLI or a test needs, built once per process."""
@@ -29,7 +33,7 @@ class Services:
         self.settings = settings
         self.db = db or Database(settings.database_url)
         self.desk = Desk.over(self.db, settings)
-        self.desk.tickets.planner = Planner()
+        self.desk.tickets.planner = Planner(lambda platform: platform in ADAPTERS or platform in self.ports)
         self.tickets = self.desk.tickets
         self.members = self.desk.members
         self.boards = self.desk.boards

@@ -16,7 +16,7 @@ DM), `i:<identity id>` (a requester who is not a member yet).
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -93,7 +93,15 @@ def _headline(ticket: Ticket, event: TicketEventRow, note: Note | None) -> str:
 
 
 class Planner:
-    """`bot.desk.events.EventPlanner`: writes the deliveries of one ticket event."""
+    """`bot.desk.events.EventPlanner`: writes the deliveries of one ticket event.
+
+    `reachable(platform)` says whether a platform can be sent to at all (an adapter for it exists): a person is
+    reached on their preferred platform, else on the first reachable one they are linked on (never, say, on the
+    terminal chat's identity).
+    """
+
+    def __init__(self, reachable: Callable[[str], bool] = lambda _platform: True) -> None:
+        self.reachable = reachable
 
     async def __call__(self, session: AsyncSession, event: TicketEventRow, ticket: Ticket, note: Note | None) -> None:
         internal = note is not None and note.internal
@@ -221,8 +229,7 @@ class Planner:
             return await session.scalar(select(Recipient.id).where(Recipient.conversation_id == int(raw)))
         return None
 
-    @staticmethod
-    async def _target(session: AsyncSession, key: str) -> Target | None:
+    async def _target(self, session: AsyncSession, key: str) -> Target | None:
         kind, _, raw = key.partition(":")
         if kind == "c":
             conversation = await session.get(Conversation, int(raw))
@@ -235,14 +242,15 @@ class Planner:
             member = await session.get(Member, int(raw))
             if member is None:
                 return None
-            identities = (
+            linked = (
                 await session.scalars(select(Identity).where(Identity.member_id == member.id).order_by(Identity.id))
             ).all()
+            identities = [i for i in linked if self.reachable(i.platform)]
             preferred = [i for i in identities if i.platform == member.preferred_platform]
             identity: Identity | None = (preferred or list(identities))[0] if identities else None
         else:
             identity = await session.get(Identity, int(raw))
-        if identity is None:
+        if identity is None or not self.reachable(identity.platform):
             return None
         direct = await session.scalar(
             select(Conversation).where(
