@@ -13,7 +13,8 @@ is `dead` after `MAX_ATTEMPTS`. A row is marked `sent` only after the port retur
 
 Threads and live cards: the first delivery about a ticket to a conversation stores the sent message's
 reference (`ticket_threads`); later ones go into its thread, and the first card is edited to the ticket's
-current state first (an edit can be repeated safely; a send cannot, so the edit comes before the send).
+current state first (an edit can be repeated safely; a send cannot, so the edit comes before the send). Where
+the platform refuses edits for good, the refreshed card itself is posted in the thread.
 
 The worker also prunes sent rows and seen inbound events older than the retention setting.
 """
@@ -150,16 +151,20 @@ class OutboxWorker:
         root = await self._thread(row.ticket_id, to) if row.ticket_id is not None else None
         if root is None:
             return await port.send(to, message), True
+        edited = False
         live = row.payload.get("live")
         if live:
             try:
                 await port.update(root, load_message(live))
+                edited = True
             except DeliveryError as exc:
                 if not exc.permanent:
                     raise
                 log.info("the first card of ticket %s could not be edited: %s", row.ticket_id, exc)
         if root.conversation.thread_id:
-            return await port.send(root.conversation, OutboundMessage(text=message.text)), False
+            # Where the first card shows the current state, the thread gets the words; where it cannot be edited
+            # (Webex), the thread gets the refreshed card.
+            return await port.send(root.conversation, OutboundMessage(text=message.text) if edited else message), False
         return await port.send(to, message), False
 
     async def _thread(self, ticket_id: int, to: ConversationRef) -> MessageRef | None:
