@@ -14,7 +14,7 @@ RIDO_AAD = "b15a9416-0ad3-4172-9210-7beb711d3f70"  # the sender of the channel s
 ALICE_AAD = "00000000-0000-4000-8000-00000000a11c"
 
 
-async def wait_for(check: Callable[[], Any], within: float = 8.0) -> Any:
+async def wait_for(check: Callable[[], Any], within: float = 15.0) -> Any:
     """Poll `check` until it returns something truthy; fails after `within` seconds."""
     deadline = time.monotonic() + within
     while time.monotonic() < deadline:
