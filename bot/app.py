@@ -3,6 +3,7 @@
 Adapters are found through the `ticketbot.adapters` entry points, so this module (and the whole core) never
 imports a platform SDK. Each entry point is a function `install(app, AdapterContext) -> Mounted | None` that
 mounts its routes and reports what it mounted (routes, ports, background tasks); None means it is off.
+The outbox worker runs as a background task too (unless `TICKETBOT_OUTBOX_WORKER` is off).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from importlib.metadata import entry_points
 
 from aiohttp import web
 
-from bot.api import PREFIX, create_api
+from bot.api import PREFIX, create_api, hooks
 from bot.seam import Mounted
 from bot.services import Services
 from bot.web import MAX_BODY, errors_as_json
@@ -64,6 +65,9 @@ def create_app(services: Services, *, upgrade: bool = True) -> web.Application:
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.add_subapp(PREFIX, create_api(services.desk))
+    secret = services.settings.hook_secret.get_secret_value()
+    if secret:
+        app.router.add_post(hooks.PATH, hooks.TicketHookEndpoint(services.desk, secret).handle)
     app[MOUNTED] = install_adapters(app, services)
     tasks: list[asyncio.Task[None]] = []
 
@@ -72,6 +76,8 @@ def create_app(services: Services, *, upgrade: bool = True) -> web.Application:
             await services.upgrade()
         for mounted in app[MOUNTED]:
             tasks.extend(asyncio.ensure_future(start()) for start in mounted.background)
+        if services.settings.outbox_worker:
+            tasks.append(asyncio.create_task(services.worker.run()))
 
     async def on_cleanup(_app: web.Application) -> None:
         for task in tasks:

@@ -6,11 +6,16 @@ Nothing imports this module but `bot.app` and the CLI. The core gets the narrow 
 
 from __future__ import annotations
 
+from importlib.metadata import entry_points
+
 from bot.chat.pipeline import Router
 from bot.desk import Desk
 from bot.desk.mail import CursorService, MailService
 from bot.desk.transcripts import TranscriptService
 from bot.desk.web_tokens import WebTokenService
+from bot.notify.admin import ForwardService, OutboxService, RecipientService, RuleService
+from bot.notify.outbox import OutboxWorker
+from bot.notify.planner import Planner
 from bot.notify.replies import OutboxReplies
 from bot.seam import AdapterContext, ChatPort, Core
 from bot.settings import Settings
@@ -22,6 +27,8 @@ from dialogs.update import UpdateDialog
 from storage.db import Database
 from storage.migrate import upgrade
 
+ADAPTERS = frozenset(entry.name for entry in entry_points(group="ticketbot.adapters"))  # the platforms with a port
+
 
 class Services:
     """Everything a request handler, the CLI or a test needs, built once per process."""
@@ -30,6 +37,7 @@ class Services:
         self.settings = settings
         self.db = db or Database(settings.database_url)
         self.desk = Desk.over(self.db, settings)
+        self.desk.tickets.planner = Planner(lambda platform: platform in ADAPTERS or platform in self.ports)
         self.tickets = self.desk.tickets
         self.members = self.desk.members
         self.boards = self.desk.boards
@@ -41,6 +49,11 @@ class Services:
         self.transcripts = TranscriptService(self.db)
         self.web_tokens = WebTokenService(self.db)
         self.ports: dict[str, ChatPort] = {}
+        self.worker = OutboxWorker(self.db, self.ports, settings)
+        self.recipients = RecipientService(self.db)
+        self.rules = RuleService(self.db)
+        self.forwards = ForwardService(self.db)
+        self.outbox = OutboxService(self.db)
         self.core: Core = Router(self.desk, dialogs=(CreateDialog(), UpdateDialog(), AssignDialog(), UnassignDialog(), NoteDialog()))
 
     def adapter_context(self) -> AdapterContext:

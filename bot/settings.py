@@ -74,3 +74,11 @@ class Settings(BaseSettings):
     def zone(self) -> ZoneInfo:
         """The desk's time zone, in which history and notes show their times."""
         return ZoneInfo(self.timezone)
+    # The outbox worker (bot.notify.outbox): whether `serve` runs it, how long a claim lasts before a crashed
+    # worker's rows are sent again, the first retry delay (doubled per attempt), and how long sent rows and
+    # seen inbound events are kept.
+    outbox_worker: bool = Field(True, validation_alias=_env("TICKETBOT_OUTBOX_WORKER"))
+    outbox_lease_seconds: float = Field(60.0, gt=0, validation_alias=_env("TICKETBOT_OUTBOX_LEASE_SECONDS"))
+    outbox_backoff_seconds: float = Field(2.0, gt=0, validation_alias=_env("TICKETBOT_OUTBOX_BACKOFF_SECONDS"))
+    outbox_poll_seconds: float = Field(0.5, gt=0, validation_alias=_env("TICKETBOT_OUTBOX_POLL_SECONDS"))
+    outbox_retention_days: float = Field(14.0, gt=0, validation_alias=_env("TICKETBOT_OUTBOX_RETENTION_DAYS"))

@@ -167,6 +167,7 @@ class Ticket(Base):
     origin_conversation: Mapped[str | None] = mapped_column(String(500))
     origin_message: Mapped[str | None] = mapped_column(String(255))
     version: Mapped[int] = mapped_column(Integer, nullable=False)
+    external_id: Mapped[str | None] = mapped_column(String(200), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -183,6 +184,7 @@ class Note(Base):
     """A note on a ticket, public or internal. `uid` is its stable external id."""
 
     __tablename__ = "notes"
+    __table_args__ = (UniqueConstraint("ticket_id", "external_id"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     uid: Mapped[str] = mapped_column(String(36), unique=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
@@ -190,6 +192,7 @@ class Note(Base):
     author_name: Mapped[str] = mapped_column(String(200))
     text: Mapped[str] = mapped_column(Text)
     internal: Mapped[bool] = mapped_column(Boolean, default=False)
+    external_id: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -290,11 +293,18 @@ class Forward(Base):
 
 
 class Delivery(Base):
-    """The outbox: one message to send to one recipient, written with the change that caused it."""
+    """The outbox: one message to send to one recipient, written with the change that caused it.
+
+    `lane` names the recipient (deliveries of one lane go out in id order); `lease_until` is the claim of the
+    worker sending it (a crashed worker's claim runs out and the row is sent again).
+    """
 
     __tablename__ = "deliveries"
     id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[int | None] = mapped_column(ForeignKey("ticket_events.id", ondelete="SET NULL"))
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id", ondelete="SET NULL"))
+    lane: Mapped[str] = mapped_column(String(300), default="", index=True)
+    lease_until: Mapped[datetime | None] = mapped_column()
     recipient_id: Mapped[int | None] = mapped_column(ForeignKey("recipients.id", ondelete="SET NULL"))
     platform: Mapped[str] = mapped_column(String(20))
     target: Mapped[dict[str, Any]] = mapped_column(default=dict)
@@ -307,6 +317,21 @@ class Delivery(Base):
     message_id: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column()
+
+
+class TicketThread(Base):
+    """The first notification card about a ticket in one conversation: later ones go into its thread, and it
+    is edited to the ticket's current state. `thread_id` is the thread replies to it arrive in (None in a DM)."""
+
+    __tablename__ = "ticket_threads"
+    __table_args__ = (UniqueConstraint("ticket_id", "platform", "conversation_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
+    platform: Mapped[str] = mapped_column(String(20))
+    conversation_id: Mapped[str] = mapped_column(String(500))
+    thread_id: Mapped[str | None] = mapped_column(String(255), index=True)
+    message: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class DialogState(Base):

@@ -27,7 +27,7 @@ def install(app: web.Application, context: AdapterContext) -> Mounted:
     settings = context.settings
     auth = TeamsAuthentication(settings, context.http)
     adapter = CloudAdapter(auth)
-    bot = TeamsBot(context.core, Roster())
+    bot = TeamsBot(context.core, Roster(), context.replies)
     app_id = settings.microsoft_app_id
     app.router.add_post(routes.PATH, routes.MessagesEndpoint(adapter, auth, bot, app_id=app_id).handle)
     mounted = [f"POST {routes.PATH}"]

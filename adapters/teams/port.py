@@ -22,20 +22,29 @@ from adapters.teams.translate import PLATFORM, conversation_reference, message_a
 from bot.seam import Actor, ConversationDirectory, ConversationRef, DeliveryError, MessageRef, OutboundMessage
 from bot.web import is_permanent, retry_after_seconds
 
+CONNECTOR_FAILURES = (HttpOperationError, aiohttp.ClientError, TimeoutError)
 
-async def _delivered(work: Awaitable[object]) -> None:
-    try:
-        await work
-    except HttpOperationError as exc:
+
+def delivery_error(exc: BaseException) -> DeliveryError:
+    """The `DeliveryError` for a Bot Connector failure (one of `CONNECTOR_FAILURES`)."""
+    if isinstance(exc, HttpOperationError):
         status, retry_after = refusal(exc)
-        raise DeliveryError(
+        return DeliveryError(
             f"The Bot Connector answered HTTP {status}.",
             status=status,
             retry_after=retry_after_seconds(retry_after),
             permanent=is_permanent(status),
-        ) from exc
-    except (aiohttp.ClientError, TimeoutError) as exc:
-        raise DeliveryError(f"The Bot Connector could not be reached ({type(exc).__name__}).") from exc
+        )
+    if isinstance(exc, TimeoutError):
+        return DeliveryError("The Bot Connector did not answer in time.")
+    return DeliveryError(f"The Bot Connector could not be reached ({type(exc).__name__}).")
+
+
+async def _delivered(work: Awaitable[object]) -> None:
+    try:
+        await work
+    except CONNECTOR_FAILURES as exc:
+        raise delivery_error(exc) from exc
 
 
 def _reference(ref: ConversationRef) -> ConversationReference:

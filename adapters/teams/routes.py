@@ -2,7 +2,8 @@
 
 The route does what botbuilder's stock `CloudAdapter.process` does, minus its failure modes: the caller is
 checked first (401), the body must be a JSON activity (400), and the invoke answer is serialised once. A
-reply the Bot Connector refuses or cannot take is a 502 (the core has acted; a redelivery is not run twice).
+reply the Bot Connector refuses or cannot take in time goes to the outbox (see `adapters.teams.turn`) and the
+request is answered 200; a connector failure outside the reply (a roster lookup) is still a 502.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ import logging
 from functools import partial
 from typing import Any
 
-import aiohttp
 from aiohttp import web
 from botbuilder.core import serializer_helper
 from botbuilder.integration.aiohttp import CloudAdapter
@@ -21,6 +21,7 @@ from msrest.serialization import Model
 
 from adapters.teams.auth import TeamsAuthentication, is_loopback
 from adapters.teams.connector import refusal
+from adapters.teams.port import CONNECTOR_FAILURES
 from adapters.teams.translate import BadActivity, check
 from adapters.teams.turn import TeamsBot
 from bot.web import BadBody, header, json_error, read_json
@@ -28,7 +29,6 @@ from bot.web import BadBody, header, json_error, read_json
 log = logging.getLogger(__name__)
 
 PATH = "/api/messages"
-CONNECTOR_FAILURES = (HttpOperationError, aiohttp.ClientError, TimeoutError)
 
 
 def parse_activity(body: Any) -> Activity:

@@ -1,4 +1,5 @@
-"""The admin HTTP API (SPEC §6): an aiohttp sub-application mounted at `/api/v1`, JSON in and out.
+"""The admin HTTP API (SPEC §6): an aiohttp sub-application mounted at `/api/v1`, JSON in and out; beside it,
+`hooks.py` holds the signed PSA hook (`/hooks/tickets`).
 
 Every route needs `Authorization: Bearer <key>` (keys from `ticketbot keys create`), calls the desk's
 services with the key's owner as the principal, and is declared once in a route table (`ROUTES`) from which

@@ -36,6 +36,7 @@ from cards.builders import welcome_card
 from dialogs.engine import Dialog, DialogEngine
 from dialogs.replies import notice_card, say
 from dialogs.store import DialogStore, Loaded
+from dialogs.thread_notes import thread_note
 from storage.models import SeenEvent, utcnow
 
 log = logging.getLogger(__name__)
@@ -141,7 +142,7 @@ class Router:
                 return Reply(messages=(help_message(turn.principal),))
             if intent.name != "structured":
                 return await self.dialogs.answer(state, turn.key, turn.event.text, turn)
-        reply = await self._command(intent, turn)
+        reply = await thread_note(turn, intent.name) or await self._command(intent, turn)
         return self._with_expiry(loaded, reply)
 
     async def _command(self, intent: Intent, turn: ChatTurn) -> Reply:

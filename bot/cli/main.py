@@ -16,6 +16,7 @@ from bot.cli.keys import keys_app
 from bot.cli.mail import mail_app
 from bot.cli.manifest import manifest_app
 from bot.cli.members import members_app
+from bot.cli.notify import forwards_app, outbox_app, recipients_app, rules_app, worker
 from bot.cli.tickets import tickets_app
 from bot.cli.web import web_app
 from bot.cli.webex import webex_app
@@ -34,6 +35,11 @@ app.add_typer(manifest_app, name="manifest")
 app.add_typer(mail_app, name="mail")
 app.add_typer(webex_app, name="webex")
 app.add_typer(web_app, name="web")
+app.add_typer(recipients_app, name="recipients")
+app.add_typer(rules_app, name="rules")
+app.add_typer(forwards_app, name="forwards")
+app.add_typer(outbox_app, name="outbox")
+app.command("worker")(worker)
 
 
 @app.command()

@@ -8,6 +8,7 @@ from bot.desk.boards import BoardService
 from bot.desk.conversations import ConversationService
 from bot.desk.follows import FollowService
 from bot.desk.members import MemberService
+from bot.desk.threads import ThreadService
 from bot.desk.tickets import TicketService
 from bot.settings import Settings
 from storage.db import Database
@@ -24,6 +25,7 @@ class Desk:
     boards: BoardService
     conversations: ConversationService
     follows: FollowService
+    threads: ThreadService
 
     @classmethod
     def over(cls, db: Database, settings: Settings) -> Desk:
@@ -36,4 +38,5 @@ class Desk:
             boards=BoardService(db),
             conversations=ConversationService(db),
             follows=FollowService(db),
+            threads=ThreadService(db),
         )

@@ -18,6 +18,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from bot.desk import policy
 from bot.desk.errors import Conflict, Invalid, NotFound, Unchanged
+from bot.desk.events import EventPlanner
 from bot.desk.principal import Principal
 from bot.desk.priorities import normalize_priority
 from bot.facts import DESCRIPTION_MAX, NOTE_MAX, PRIORITIES, TICKET_NUMBER_MAX, TITLE_MAX
@@ -91,10 +92,15 @@ def _change(field: str, old: Any, new: Any) -> dict[str, Any]:
 
 
 class TicketService:
-    """Reads and changes tickets. Each public method that changes something is one transaction."""
+    """Reads and changes tickets. Each public method that changes something is one transaction.
 
-    def __init__(self, db: Database) -> None:
+    `planner`, when set (by the composition root), is handed every ticket event inside the change's
+    transaction, so the notifications it writes commit or roll back with the change.
+    """
+
+    def __init__(self, db: Database, planner: EventPlanner | None = None) -> None:
         self.db = db
+        self.planner = planner
 
     async def default_board(self, session: AsyncSession) -> Board:
         """The first board: where tickets go when no board is named."""
@@ -171,22 +177,29 @@ class TicketService:
         except StaleDataError as exc:
             raise Conflict(f"Ticket #{ticket.number} was changed by someone else at the same time; try again.") from exc
         session.add(TimelineEntry(ticket_id=ticket.id, actor=principal.name, action=action, changes=changes))
-        session.add(
-            TicketEventRow(
-                ticket_id=ticket.id,
-                kind="created" if action == "created" else "updated",
-                changes=changes,
-                actor_member_id=principal.member_id,
-                actor_identity_id=principal.identity_id,
-                actor_name=principal.name,
-                note_id=note.id if note else None,
-            )
+        event = TicketEventRow(
+            ticket_id=ticket.id,
+            kind="created" if action == "created" else "updated",
+            changes=changes,
+            actor_member_id=principal.member_id,
+            actor_identity_id=principal.identity_id,
+            actor_name=principal.name,
+            note_id=note.id if note else None,
         )
+        session.add(event)
         await session.flush()
+        if self.planner is not None:
+            await self.planner(session, event, ticket, note)
 
     @staticmethod
     async def _write_note(
-        session: AsyncSession, ticket: Ticket, principal: Principal, text: str, *, internal: bool
+        session: AsyncSession,
+        ticket: Ticket,
+        principal: Principal,
+        text: str,
+        *,
+        internal: bool,
+        external_id: str | None = None,
     ) -> tuple[Note, dict[str, Any]]:
         """Add a note row; returns it and the change entry that records it."""
         note = Note(
@@ -196,6 +209,7 @@ class TicketService:
             author_name=principal.name,
             text=text,
             internal=internal,
+            external_id=external_id,
         )
         session.add(note)
         await session.flush()
@@ -225,8 +239,12 @@ class TicketService:
         requester: Principal | None = None,
         origin: Origin | None = None,
         attachments: Sequence[Attachment] = (),
+        assignees: Sequence[Member] = (),
+        external_id: str | None = None,
     ) -> Ticket:
-        """Open a ticket on `board` (default board when empty) for `requester` (the principal by default)."""
+        """Open a ticket on `board` (default board when empty) for `requester` (the principal by default).
+
+        `assignees` are assigned in the same change; `external_id` is the ticket's id in an external system."""
         title = clean_title(title)
         if len(description) > DESCRIPTION_MAX:
             raise Invalid(f"The description is too long; at most {DESCRIPTION_MAX} characters are allowed.")
@@ -251,7 +269,10 @@ class TicketService:
                 origin_platform=origin.platform,
                 origin_conversation=origin.conversation,
                 origin_message=origin.message,
+                external_id=external_id,
             )
+            # Set even when empty: the event planner reads the collection of the new ticket in this transaction.
+            ticket.assignees = [m for m in [await session.get(Member, m.id) for m in assignees] if m is not None]
             session.add(ticket)
             await session.flush()
             changes = [
@@ -263,9 +284,16 @@ class TicketService:
             if category_row is not None:
                 changes.append(_change("category", None, category_row.name))
             _attach(session, ticket, None, attachments)
+            if assignees:
+                changes.append(_change("assignees", [], sorted(m.name for m in ticket.assignees)))
             await self._record(session, ticket, principal, "created", changes)
             await session.refresh(ticket, ["assignees"])
         return ticket
+
+    async def by_external_id(self, external_id: str) -> Ticket | None:
+        """The ticket an external system knows by this id, if any."""
+        async with self.db.sessions() as session:
+            return await session.scalar(select(Ticket).where(Ticket.external_id == external_id))
 
     async def get(self, number: int) -> Ticket:
         """The ticket with this number, with its board's workflow loaded."""
@@ -417,8 +445,11 @@ class TicketService:
         internal: bool = False,
         expected_version: int | None = None,
         attachments: Sequence[Attachment] = (),
+        external_id: str | None = None,
     ) -> tuple[Ticket, Note]:
-        """Add a note. Requesters who are not members may add public notes to their own tickets."""
+        """Add a note. Requesters who are not members may add public notes to their own tickets.
+
+        `external_id` is the note's id in an external system: a second note with it is refused (`Conflict`)."""
         text = text.strip()
         if not text:
             raise Invalid("A note needs some text.")
@@ -427,7 +458,13 @@ class TicketService:
         async with self.db.transaction() as session:
             ticket = await self._load(session, number, expected_version)
             policy.require_note(principal, ticket, internal=internal)
-            note, change = await self._write_note(session, ticket, principal, text, internal=internal)
+            if external_id is not None and await session.scalar(
+                select(Note.id).where(Note.ticket_id == ticket.id, Note.external_id == external_id)
+            ):
+                raise Conflict(f"Ticket #{number} already has the note {external_id}.")
+            note, change = await self._write_note(
+                session, ticket, principal, text, internal=internal, external_id=external_id
+            )
             _attach(session, ticket, note, attachments)
             await self._record(session, ticket, principal, "note", [change], note)
         return await self.get(number), note

@@ -46,14 +46,16 @@ async def ticket_view(db: Database, ticket: Ticket, viewer: Principal | None = N
     """A ticket as a card shows it to `viewer` (None: a shared card, e.g. in a channel: public notes only,
     every action offered, the server re-checking each press), with its latest public note."""
     async with db.sessions() as session:
-        latest = await session.scalar(
-            select(Note)
-            .where(Note.ticket_id == ticket.id, Note.internal.is_(False))
-            .order_by(Note.id.desc())
-            .limit(1)
-        )
-        count = await session.scalar(_visible(select(func.count(Note.id)), ticket, viewer)) or 0
-        attachments = await _attachments(session, ticket, viewer)
+        return await ticket_view_in(session, ticket, viewer)
+
+
+async def ticket_view_in(session: AsyncSession, ticket: Ticket, viewer: Principal | None = None) -> TicketView:
+    """`ticket_view` inside an open session (the notification planner runs inside the change's transaction)."""
+    latest = await session.scalar(
+        select(Note).where(Note.ticket_id == ticket.id, Note.internal.is_(False)).order_by(Note.id.desc()).limit(1)
+    )
+    count = await session.scalar(_visible(select(func.count(Note.id)), ticket, viewer)) or 0
+    attachments = await _attachments(session, ticket, viewer)
     return TicketView(
         number=ticket.number,
         title=ticket.title,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -15,7 +16,7 @@ from sqlalchemy import select
 from bot.seam import ConversationRef, DeliveryError, OutboundMessage
 from cards.stored import dump_card, load_card
 from storage.db import Database
-from storage.models import Delivery
+from storage.models import Delivery, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +43,8 @@ class OutboxReplies:
     ) -> None:
         """Queue the messages for `to`; the ones already queued under this key are left as they are."""
         reason = str(error) if error is not None else "the platform did not answer in time"
+        # The refused try counts as the first attempt; the retry waits at least what the platform asked for.
+        retry_at = utcnow() + timedelta(seconds=(error.retry_after or 0.0) if error is not None else 0.0)
         keys = [f"reply:{to.platform}:{key}:{index}"[:300] for index in range(len(messages))]
         async with self.db.transaction() as session:
             queued = set((await session.scalars(select(Delivery.dedup_key).where(Delivery.dedup_key.in_(keys)))).all())
@@ -54,7 +57,10 @@ class OutboxReplies:
                         target=to.to_json(),
                         payload=dump_message(message),
                         dedup_key=dedup_key,
+                        lane=f"{to.platform}:{to.conversation_id}"[:300],
                         last_error=reason[:500],
+                        attempts=1,
+                        next_attempt_at=retry_at,
                     )
                 )
         log.info("deferred %d reply message(s) on %s: %s", len(messages), to.platform, reason[:200])

@@ -2,13 +2,17 @@
 
 It answers the way the real service does (`{"id": ...}` for a posted activity, a conversation resource for a
 new conversation, a member or a 404 for a roster lookup), and can be told to refuse the next requests (429 with
-Retry-After, 5xx) to exercise failure paths. Tests point the activities' `serviceUrl` at `url + "/"`.
+Retry-After, 5xx) to exercise failure paths, or to hold every request from the n-th on without answering
+(so a test can kill the bot mid fan-out: a held request was never accepted). Tests point the activities'
+`serviceUrl` at `url + "/"`.
 """
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,6 +33,7 @@ class Recorded:
     headers: dict[str, str] = field(repr=False)
     status: int = 200
     answer: Any = None
+    at: float = 0.0  # time.monotonic() when the request arrived
 
 
 @dataclass(frozen=True)
@@ -46,6 +51,9 @@ class BotConnectorStub(LocalServer):
         self.members = dict(members or {})
         self.requests: list[Recorded] = []
         self.refusals: list[Refusal] = []
+        self.hold_from: int | None = None
+        self.held = 0
+        self._release = asyncio.Event()
         self._ids = itertools.count(1700000000001)
         app = web.Application()
         app.router.add_post("/v3/conversations", self._create_conversation)
@@ -66,6 +74,20 @@ class BotConnectorStub(LocalServer):
         """Answer the next request with this error status instead."""
         self.refusals.append(Refusal(status, retry_after))
 
+    def hold(self, after: int) -> None:
+        """Accept `after` more requests, then hold every later one unanswered until `release()`."""
+        self.hold_from = len(self.requests) + after
+        self._release.clear()
+
+    def release(self) -> None:
+        """Stop holding: held requests are answered 503 (and recorded so), later ones normally."""
+        self.hold_from = None
+        self._release.set()
+
+    def accepted(self) -> list[Recorded]:
+        """The activities the stub accepted (answered with success)."""
+        return [r for r in self.activities() if r.status < 300]
+
     def activities(self) -> list[Recorded]:
         """The activities the bot posted or replaced, in order (roster lookups and the like left out)."""
         return [r for r in self.requests if r.method in {"POST", "PUT"} and "/activities" in r.path]
@@ -73,7 +95,14 @@ class BotConnectorStub(LocalServer):
     async def _answer(self, request: web.Request, status: int, answer: Any) -> web.Response:
         """Record the request, then answer it as given, or with the next queued refusal."""
         body = await request.read()
-        if self.refusals:
+        arrived = time.monotonic()
+        if self.hold_from is not None and len(self.requests) + self.held >= self.hold_from:
+            self.held += 1
+            await self._release.wait()
+            self.held -= 1
+            status, answer = 503, {"error": {"code": "ServiceError", "message": "held, then refused"}}
+            headers = None
+        elif self.refusals:
             refusal = self.refusals.pop(0)
             status = refusal.status
             answer = {"error": {"code": "ServiceError", "message": f"refused with {status}"}}
@@ -90,6 +119,7 @@ class BotConnectorStub(LocalServer):
                 dict(request.headers),
                 status,
                 answer,
+                arrived,
             )
         )
         return web.json_response(answer, status=status, headers=headers)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from aiohttp.test_utils import make_mocked_request
 from sqlalchemy import func, select
 
 from adapters.teams.translate import CARD_CONTENT_TYPE
 from bot.app import create_app
 from bot.services import Services
-from storage.models import SeenEvent
+from storage.models import Delivery, SeenEvent
 from tests.helpers import make_settings
 from tests.teams.helpers import MEGAN_AAD, MEGAN_ID, variant
 
@@ -153,13 +155,23 @@ async def test_unrelated_activities_are_acknowledged_silently(teams):
     assert teams.connector.requests == []
 
 
-async def test_a_refusing_connector_is_a_502_and_teams_may_redeliver(teams):
+async def test_a_refused_reply_is_answered_200_and_goes_to_the_outbox(teams):
     activity = teams.sample("message.personal.sentry.json")
     activity["text"] = "help"
     teams.connector.refuse_next(404)  # the roster lookup: tolerated
     teams.connector.refuse_next(503)  # the reply
-    status, body = await teams.post(activity)
-    assert status == 502 and "Bot Connector" in body["error"]
+    status, _ = await teams.post(activity)
+    assert status == 200
+    for _ in range(100):  # the outbox worker sends the deferred reply
+        async with teams.services.db.sessions() as session:
+            [queued] = (await session.scalars(select(Delivery))).all()
+        if queued.state == "sent":
+            break
+        await asyncio.sleep(0.05)
+    assert (queued.state, queued.attempts, queued.last_error) == ("sent", 2, "The Bot Connector answered HTTP 503.")
+    replies = [r for r in teams.connector.activities() if r.method == "POST"]
+    assert [r.status for r in replies] == [503, 201]
+    assert replies[0].json["attachments"] == replies[1].json["attachments"]
 
 
 async def test_local_mode_refuses_callers_from_elsewhere(sqlite_url):
