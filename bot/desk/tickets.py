@@ -36,6 +36,11 @@ from storage.models import (
 MAX_TITLE = 200
 MAX_NOTE = 10_000
 MAX_DESCRIPTION = 20_000
+# Ticket numbers are a 32-bit signed INTEGER column on PostgreSQL (SQLite's holds 64 bits): a number past it names
+# no ticket, and the database would refuse it with an error instead of finding nothing.
+MAX_TICKET_NUMBER = 2**31 - 1
+SHOWN_DIGITS = 40
+LIKE_ESCAPE = "\\"
 
 
 @dataclass(frozen=True)
@@ -45,6 +50,16 @@ class Origin:
     platform: str | None = None
     conversation: str | None = None
     message: str | None = None
+
+
+def literal(word: str) -> str:
+    """`word` for a LIKE pattern that matches it literally: `%`, `_` and the escape character escaped."""
+    return word.replace(LIKE_ESCAPE, LIKE_ESCAPE * 2).replace("%", LIKE_ESCAPE + "%").replace("_", LIKE_ESCAPE + "_")
+
+
+def _shown(number: int) -> str:
+    """A number for a message: in full unless it is too long to read (Python will not print past 4,300 digits)."""
+    return str(number) if abs(number) < 10**SHOWN_DIGITS else f"(a number of over {SHOWN_DIGITS} digits)"
 
 
 def clean_title(title: str) -> str:
@@ -121,6 +136,9 @@ class TicketService:
 
     @staticmethod
     def _by_number(number: int) -> Select[tuple[Ticket]]:
+        """The query for one ticket; raises NotFound for a number no ticket can have (out of the column's range)."""
+        if not 0 < number <= MAX_TICKET_NUMBER:
+            raise NotFound(f"There is no ticket #{_shown(number)}.")
         return select(Ticket).where(Ticket.number == number)
 
     async def _load(self, session: AsyncSession, number: int, expected_version: int | None) -> Ticket:
@@ -294,8 +312,13 @@ class TicketService:
                 mine.append(Ticket.requester_identity_id == requester.identity_id)
             query = query.where(or_(*mine)) if mine else query.where(False)
         for word in (words or "").split():
-            pattern = f"%{word.lower()}%"
-            query = query.where(or_(func.lower(Ticket.title).like(pattern), func.lower(Ticket.description).like(pattern)))
+            pattern = f"%{literal(word.lower())}%"
+            query = query.where(
+                or_(
+                    func.lower(Ticket.title).like(pattern, escape=LIKE_ESCAPE),
+                    func.lower(Ticket.description).like(pattern, escape=LIKE_ESCAPE),
+                )
+            )
         async with self.db.sessions() as session:
             return (await session.scalars(query)).unique().all()
 
