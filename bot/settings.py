@@ -6,6 +6,10 @@ from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///ticketbot.db"
+# Where a Teams activity may send the bot's replies when no Bot Framework token binds its serviceUrl (local
+# mode): this machine, and the Bot Connector's public hosts (Teams: smba.trafficmanager.net; the Bot
+# Framework's other channels: *.botframework.com).
+DEFAULT_TEAMS_SERVICE_URL_HOSTS = "127.0.0.1,::1,localhost,smba.trafficmanager.net,*.botframework.com"
 
 
 def _env(name: str) -> AliasChoices:
@@ -25,6 +29,9 @@ class Settings(BaseSettings):
     microsoft_app_type: str = Field("MultiTenant", validation_alias=_env("MicrosoftAppType"))
     microsoft_app_tenant_id: str = Field("", validation_alias=_env("MicrosoftAppTenantId"))
     teams_webhook_secret: SecretStr = Field(SecretStr(""), validation_alias=_env("TEAMS_WEBHOOK_SECRET"))
+    teams_service_url_hosts: str = Field(
+        DEFAULT_TEAMS_SERVICE_URL_HOSTS, validation_alias=_env("TEAMS_SERVICE_URL_HOSTS")
+    )
 
     slack_bot_token: SecretStr = Field(SecretStr(""), validation_alias=_env("SLACK_BOT_TOKEN"))
     slack_signing_secret: SecretStr = Field(SecretStr(""), validation_alias=_env("SLACK_SIGNING_SECRET"))
@@ -35,3 +42,8 @@ class Settings(BaseSettings):
     webex_api_url: str = Field("https://webexapis.com/v1/", validation_alias=_env("WEBEX_API_URL"))
 
     hook_secret: SecretStr = Field(SecretStr(""), validation_alias=_env("TICKETBOT_HOOK_SECRET"))
+
+    @property
+    def teams_service_url_host_list(self) -> tuple[str, ...]:
+        """`TEAMS_SERVICE_URL_HOSTS` as lowercase host names (comma-separated; `*.domain` for its subdomains)."""
+        return tuple(h.strip().lower() for h in self.teams_service_url_hosts.split(",") if h.strip())

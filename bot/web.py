@@ -4,7 +4,9 @@ Every route (Teams, the outgoing webhook, Slack, Webex, the PSA hook, the admin 
 body through `read_json` and answers errors through `json_error`, so a hostile body gets the same clear 4xx
 everywhere. The reader bounds what `json.loads` would otherwise let through: nesting deeper than
 `MAX_DEPTH` (Python's parser raises `RecursionError` near 1,000 levels), numbers longer than `MAX_DIGITS`
-(Python refuses to convert integers past 4,300 digits with a `ValueError`), and text that is not UTF-8.
+(Python refuses to convert integers past 4,300 digits with a `ValueError`), text that is not UTF-8, and
+strings (keys or values) holding NUL or an unpaired surrogate (a `\\ud800` escape): neither can be stored
+(PostgreSQL refuses NUL in text, no database driver encodes a lone surrogate) nor sent on.
 Signature helpers compare in constant time and treat a header that is not ASCII as simply wrong.
 """
 
@@ -55,14 +57,27 @@ def _constant(name: str) -> Any:
     raise BadBody(f"The body holds {name}, which is not JSON.")
 
 
-def _check_depth(value: Any) -> None:
+def _check_text(text: str) -> None:
+    if "\x00" in text:
+        raise BadBody("The body holds a NUL character.")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise BadBody("The body holds an unpaired surrogate (a \\ud800-\\udfff escape).") from None
+
+
+def _check_shape(value: Any) -> None:
     stack = [(value, 1)]
     while stack:
         item, depth = stack.pop()
         if depth > MAX_DEPTH:
             raise BadBody(f"The body is nested deeper than {MAX_DEPTH} levels.")
-        if isinstance(item, dict):
-            stack.extend((child, depth + 1) for child in item.values())
+        if isinstance(item, str):
+            _check_text(item)
+        elif isinstance(item, dict):
+            for key, child in item.items():
+                _check_text(key)
+                stack.append((child, depth + 1))
         elif isinstance(item, list):
             stack.extend((child, depth + 1) for child in item)
 
@@ -80,7 +95,7 @@ def parse_json(raw: bytes | str) -> Any:
         raise BadBody(f"The body is nested deeper than {MAX_DEPTH} levels.") from None
     except ValueError:
         raise BadBody("The body is not JSON.") from None
-    _check_depth(value)
+    _check_shape(value)
     return value
 
 

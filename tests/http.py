@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from contextlib import asynccontextmanager
 from typing import Any, Self
 
@@ -30,3 +32,31 @@ async def served(app: web.Application):
     """Serve `app` on 127.0.0.1 on a free port; yields the base URL."""
     async with LocalServer(app) as server:
         yield server.url
+
+
+async def raw_exchange(url: str, request: bytes, *, close_after_send: bool = False) -> bytes:
+    """Send `request` bytes as they are to the server at `url` (http://host:port) and read the answer until the
+    server closes the connection (or return b"" at once when told to hang up after sending)."""
+    host, _, port = url.removeprefix("http://").partition(":")
+    reader, writer = await asyncio.open_connection(host, int(port))
+    try:
+        writer.write(request)
+        await writer.drain()
+        if close_after_send:
+            return b""
+        return await asyncio.wait_for(reader.read(), 10)
+    finally:
+        writer.close()
+        with contextlib.suppress(ConnectionError):
+            await writer.wait_closed()
+
+
+def parse_answer(answer: bytes) -> tuple[int, dict[str, str], bytes]:
+    """An HTTP/1.1 answer's status, headers (lowercase names) and body."""
+    head, _, body = answer.partition(b"\r\n\r\n")
+    status_line, *lines = head.decode("latin-1").split("\r\n")
+    headers = {}
+    for line in lines:
+        name, _, value = line.partition(":")
+        headers[name.strip().lower()] = value.strip()
+    return int(status_line.split()[1]), headers, body

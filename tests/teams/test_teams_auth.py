@@ -92,6 +92,31 @@ async def test_unreachable_signing_keys_are_401_not_500(secured, keys, monkeypat
     await assert_nothing_happened(secured)
 
 
-async def test_bad_bodies_from_a_token_holder_are_still_400(secured):
-    status, _ = await secured.post(None, data=b"{oops", headers={"Authorization": "Bearer x"})
-    assert status == 400
+DEEP = b"[" * 10_000 + b"]" * 10_000
+HUGE_NUMBER = b'{"type": "message", "id": ' + b"9" * 5000 + b"}"
+
+
+@pytest.mark.parametrize("body", [DEEP, HUGE_NUMBER, b"{oops", b'{"serviceUrl": ' + b"[" * 5000 + b"}"],
+                         ids=["deep", "huge-number", "not-json", "deep-serviceUrl"])
+async def test_the_token_is_checked_before_the_body(secured, body):
+    status, answer = await secured.post(None, data=body, headers={"Authorization": "Bearer not-a-jwt"})
+    assert status == 401 and answer == {"error": "The Bot Framework token is not valid."}
+    await assert_nothing_happened(secured)
+
+
+@pytest.mark.parametrize(
+    "body", [DEEP, HUGE_NUMBER, b"{oops", b"\xff\xfe"], ids=["deep", "huge-number", "not-json", "not-utf8"]
+)
+async def test_bad_bodies_from_a_token_holder_are_400(secured, keys, body):
+    token = keys.token(app_id=APP_ID, service_url=secured.connector.service_url)
+    status, answer = await secured.post(None, data=body, headers={"Authorization": f"Bearer {token}"})
+    assert status == 400 and answer["error"].startswith("The body")
+    await assert_nothing_happened(secured)
+
+
+async def test_a_token_holders_activity_without_a_service_url_is_400(secured, keys):
+    activity = secured.sample(INSTALL)
+    token = keys.token(app_id=APP_ID, service_url=activity.pop("serviceUrl"))
+    status, answer = await secured.post(activity, headers={"Authorization": f"Bearer {token}"})
+    assert status == 400 and "serviceUrl" in answer["error"]
+    await assert_nothing_happened(secured)
