@@ -12,15 +12,18 @@ Signature helpers compare in constant time and treat a header that is not ASCII 
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
 import logging
+import signal
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aiohttp
 from aiohttp import web
+from aiohttp.web_protocol import RequestHandler, RequestPayloadError
 
 log = logging.getLogger(__name__)
 
@@ -156,6 +159,9 @@ async def errors_as_json(request: web.Request, handler: Handler) -> web.StreamRe
         return await handler(request)
     except BadBody as exc:
         return json_error(400, str(exc))
+    except (RequestPayloadError, ConnectionResetError) as exc:
+        log.info("the client hung up mid-request on %s %s: %s", request.method, request.path, type(exc).__name__)
+        return json_error(400, "The request body was cut off.")
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
@@ -164,6 +170,71 @@ async def errors_as_json(request: web.Request, handler: Handler) -> web.StreamRe
     except Exception:
         log.exception("unhandled error on %s %s", request.method, request.path)
         return json_error(500, "Something went wrong on our side; it has been logged.")
+
+
+class JsonErrorsHandler(RequestHandler):
+    """aiohttp's connection handler, answering the errors it raises itself as JSON.
+
+    aiohttp answers a request it cannot parse (a bad Content-Length, Content-Length with chunked encoding, a
+    header line over 8,190 bytes) with a plain-text 400 before any middleware runs, and logs each one as an
+    ERROR with a traceback. Those are the client's fault: here they get `{"error": ...}` and one INFO line.
+    """
+
+    def handle_error(
+        self, request: Any, status: int = 500, exc: BaseException | None = None, message: str | None = None
+    ) -> web.StreamResponse:
+        if request.writer.output_size > 0:
+            raise ConnectionError("The answer is partly sent; no error answer can follow.")
+        if status >= 500:
+            log.error("failed on a request from %s: %s", request.remote, type(exc).__name__ if exc else status)
+            answer = json_error(status, "Something went wrong on our side; it has been logged.")
+        else:
+            reason = type(exc).__name__ if exc is not None else "malformed request"
+            log.info("refused a malformed request from %s (%s): %s", request.remote, status, reason)
+            answer = json_error(status, "The request is not well-formed HTTP/1.1.")
+        answer.force_close()
+        return answer
+
+
+class JsonErrorsServer(web.Server):
+    """aiohttp's server, with `JsonErrorsHandler` for each connection."""
+
+    def __call__(self) -> RequestHandler:
+        return JsonErrorsHandler(self, loop=self._loop, **self._kwargs)
+
+
+class BotRunner(web.AppRunner):
+    """The runner `ticketbot serve` and the tests serve the app with: aiohttp's `AppRunner`, whose connections
+    answer framing errors as JSON (aiohttp has no setting for the handler class, so the server it builds is
+    rebuilt as a `JsonErrorsServer` with the same handler, request factory and settings)."""
+
+    async def _make_server(self) -> web.Server:
+        plain = await super()._make_server()
+        return JsonErrorsServer(
+            plain.request_handler,
+            request_factory=plain.request_factory,
+            handler_cancellation=plain.handler_cancellation,
+            loop=plain._loop,
+            **plain._kwargs,
+        )
+
+
+async def serve_until_stopped(app: web.Application, host: str, port: int) -> None:
+    """Serve `app` on host:port with `BotRunner` until SIGINT or SIGTERM, then shut down cleanly."""
+    runner = BotRunner(app, handle_signals=False)
+    await runner.setup()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        await web.TCPSite(runner, host, port).start()
+        log.info("listening on http://%s:%s", host, port)
+        await stop.wait()
+    finally:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(signum)
+        await runner.cleanup()
 
 
 class SharedSession:

@@ -10,12 +10,21 @@ from typing import Any, Self
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
+from bot.web import BotRunner
+
+
+class BotTestServer(TestServer):
+    """aiohttp's test server, serving through the runner `ticketbot serve` uses."""
+
+    async def _make_runner(self, **kwargs: Any) -> web.AppRunner:
+        return BotRunner(self.app, **kwargs)
+
 
 class LocalServer:
     """An aiohttp application served on a free 127.0.0.1 port while inside `async with`; `url` is its base."""
 
     def __init__(self, app: web.Application) -> None:
-        self._server = TestServer(app, host="127.0.0.1")
+        self._server = BotTestServer(app, host="127.0.0.1")
         self.url = ""
 
     async def __aenter__(self) -> Self:

@@ -36,9 +36,10 @@ def serve(
     port: int = typer.Option(3978, help="Port to listen on."),
 ) -> None:
     """Serve the bot and the HTTP API (upgrades the database first)."""
-    from aiohttp import web
+    import asyncio
 
     from bot.app import MOUNTED, create_app
+    from bot.web import serve_until_stopped
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = Settings()
@@ -46,8 +47,9 @@ def serve(
     log.info("database: %s", safe_url(settings.database_url))
     application = create_app(Services(settings))
     for mounted in application[MOUNTED]:
-        log.info("platform %s: %s · %s", mounted.platform, mounted.description, ", ".join(mounted.routes) or "no routes")
-    web.run_app(application, host=host, port=port, print=None)
+        routes = ", ".join(mounted.routes) or "no routes"
+        log.info("platform %s: %s · %s", mounted.platform, mounted.description, routes)
+    asyncio.run(serve_until_stopped(application, host, port))
 
 
 @app.command()
