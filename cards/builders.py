@@ -23,9 +23,8 @@ from cards.model import (
     Text,
     TextInput,
 )
-from cards.views import Change, DraftView, EventView, NoteView, TicketView
 from cards.verbs import ASSIGN_ME, CANCEL_DRAFT, CLOSE, CREATE, NOTE, PRIORITY, REOPEN, SHOW, STATUS
-
+from cards.views import Change, DraftView, EventView, NoteView, TicketView
 
 PRIORITIES: tuple[str, ...] = ("low", "medium", "high", "critical")  # SPEC §2
 TITLE_MAX_LENGTH = 200

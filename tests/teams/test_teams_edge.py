@@ -129,3 +129,18 @@ async def test_a_signature_header_that_is_not_ascii_is_401(webhook):
     assert status == 401 and headers["content-type"].startswith("application/json")
     assert "signature" in json.loads(answer)["error"]
     await assert_nothing_stored_or_sent(webhook)
+
+
+async def test_a_900_kb_message_gets_a_reply_teams_accepts(teams):
+    from adapters.teams.translate import CARD_CONTENT_TYPE
+    from cards.adaptive import MAX_CARD_BYTES, card_bytes
+
+    activity = teams.sample(MESSAGE)
+    activity["text"] = "printer " * (900 * 1024 // 8)
+    assert (await teams.post(activity))[0] == 200
+    [reply] = teams.connector.activities()
+    # Teams refuses a bot message over 40 KB, counted in UTF-16.
+    assert len(json.dumps(reply.json, ensure_ascii=False).encode("utf-16-le")) <= 40 * 1024
+    for attachment in reply.json.get("attachments", []):
+        assert attachment["contentType"] == CARD_CONTENT_TYPE
+        assert card_bytes(attachment["content"]) <= MAX_CARD_BYTES
