@@ -29,6 +29,13 @@ class Settings(BaseSettings):
     microsoft_app_type: str = Field("MultiTenant", validation_alias=_env("MicrosoftAppType"))
     microsoft_app_tenant_id: str = Field("", validation_alias=_env("MicrosoftAppTenantId"))
     teams_webhook_secret: SecretStr = Field(SecretStr(""), validation_alias=_env("TEAMS_WEBHOOK_SECRET"))
+    # Where botbuilder reads the Bot Framework's signing keys (OpenID metadata), and where the bot gets its
+    # own outbound token (Azure AD's token authority): botbuilder's configuration names; empty means the
+    # public cloud's. Tests and staging point them at local servers.
+    to_bot_from_channel_openid_metadata_url: str = Field(
+        "", validation_alias=_env("TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL")
+    )
+    to_channel_from_bot_login_url: str = Field("", validation_alias=_env("TO_CHANNEL_FROM_BOT_LOGIN_URL"))
     teams_service_url_hosts: str = Field(
         DEFAULT_TEAMS_SERVICE_URL_HOSTS, validation_alias=_env("TEAMS_SERVICE_URL_HOSTS")
     )

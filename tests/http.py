@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ssl
 from contextlib import asynccontextmanager
 from typing import Any, Self
 
@@ -21,14 +22,16 @@ class BotTestServer(TestServer):
 
 
 class LocalServer:
-    """An aiohttp application served on a free 127.0.0.1 port while inside `async with`; `url` is its base."""
+    """An aiohttp application served on a free 127.0.0.1 port while inside `async with`; `url` is its base
+    (https when given a server-side TLS context)."""
 
-    def __init__(self, app: web.Application) -> None:
-        self._server = BotTestServer(app, host="127.0.0.1")
+    def __init__(self, app: web.Application, *, tls: ssl.SSLContext | None = None) -> None:
+        self._server = BotTestServer(app, host="127.0.0.1", scheme="https" if tls else "http")
+        self._tls = tls
         self.url = ""
 
     async def __aenter__(self) -> Self:
-        await self._server.start_server()
+        await self._server.start_server(ssl=self._tls)
         self.url = str(self._server.make_url("")).rstrip("/")
         return self
 

@@ -4,10 +4,10 @@ that changes nothing. Replies then carry the bot's own Azure AD token."""
 from __future__ import annotations
 
 import pytest
-from botframework.connector.auth import ChannelValidation, MicrosoftAppCredentials
 from sqlalchemy import func, select
 
 from storage.models import Conversation, SeenEvent
+from tests.fakes.azure_ad import ACCESS_TOKEN, AzureAd
 from tests.fakes.bot_framework_keys import SigningKeys, new_key
 from tests.teams.helpers import TeamsApp, serve_teams
 
@@ -16,17 +16,32 @@ INSTALL = "conversationUpdate.bot-added-to-team.sentry.json"
 
 
 @pytest.fixture
-async def keys(monkeypatch):
+async def keys():
     async with SigningKeys() as issuer:
-        monkeypatch.setattr(ChannelValidation, "open_id_metadata_endpoint", issuer.metadata_url)
         yield issuer
 
 
 @pytest.fixture
-async def secured(sqlite_url, connector, keys, monkeypatch):
-    # Azure AD is not reachable from the tests: the bot's outbound token is a fixed string.
-    monkeypatch.setattr(MicrosoftAppCredentials, "get_access_token", lambda self, force_refresh=False: "bot-token")
-    async with serve_teams(sqlite_url, connector, microsoft_app_id=APP_ID, microsoft_app_password="s3cret") as app:
+async def aad(tmp_path, monkeypatch):
+    async with AzureAd(tmp_path) as authority:
+        # msal's requests session trusts the local authority's throwaway certificate.
+        monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(authority.ca_file))
+        yield authority
+
+
+def secured_settings(keys: SigningKeys, aad: AzureAd, **overrides: str) -> dict[str, str]:
+    return {
+        "microsoft_app_id": APP_ID,
+        "microsoft_app_password": "s3cret",
+        "to_bot_from_channel_openid_metadata_url": keys.metadata_url,
+        "to_channel_from_bot_login_url": aad.authority,
+        **overrides,
+    }
+
+
+@pytest.fixture
+async def secured(sqlite_url, connector, keys, aad):
+    async with serve_teams(sqlite_url, connector, **secured_settings(keys, aad)) as app:
         yield app
 
 
@@ -37,12 +52,15 @@ async def assert_nothing_happened(app: TeamsApp) -> None:
         assert await session.scalar(select(func.count()).select_from(SeenEvent)) == 0
 
 
-async def test_a_valid_token_gets_in_and_replies_carry_the_bots_token(secured, keys):
+async def test_a_valid_token_gets_in_and_replies_carry_the_bots_token(secured, keys, aad):
     activity = secured.sample(INSTALL)
     token = keys.token(app_id=APP_ID, service_url=activity["serviceUrl"])
     assert await secured.post(activity, headers={"Authorization": f"Bearer {token}"}) == (200, None)
     [welcome] = secured.connector.activities()
-    assert welcome.headers["Authorization"] == "Bearer bot-token"
+    assert welcome.headers["Authorization"] == f"Bearer {ACCESS_TOKEN}"
+    [asked] = aad.token_requests
+    assert (asked["client_id"], asked["client_secret"]) == (APP_ID, "s3cret")
+    assert asked["scope"] == "https://api.botframework.com/.default"
     assert await secured.services.conversations.get("teams", activity["conversation"]["id"]) is not None
     assert keys.fetches == 1
 
@@ -83,13 +101,14 @@ async def test_forged_tokens_are_401(secured, keys, forgery):
     await assert_nothing_happened(secured)
 
 
-async def test_unreachable_signing_keys_are_401_not_500(secured, keys, monkeypatch):
-    monkeypatch.setattr(ChannelValidation, "open_id_metadata_endpoint", "http://127.0.0.1:9/openid-unreachable")
-    activity = secured.sample(INSTALL)
-    token = keys.token(app_id=APP_ID, service_url=activity["serviceUrl"])
-    status, body = await secured.post(activity, headers={"Authorization": f"Bearer {token}"})
-    assert status == 401 and "not valid" in body["error"]
-    await assert_nothing_happened(secured)
+async def test_unreachable_signing_keys_are_401_not_500(sqlite_url, connector, keys, aad):
+    unreachable = secured_settings(keys, aad, to_bot_from_channel_openid_metadata_url="http://127.0.0.1:9/openid")
+    async with serve_teams(sqlite_url, connector, **unreachable) as app:
+        activity = app.sample(INSTALL)
+        token = keys.token(app_id=APP_ID, service_url=activity["serviceUrl"])
+        status, body = await app.post(activity, headers={"Authorization": f"Bearer {token}"})
+        assert status == 401 and "not valid" in body["error"]
+        await assert_nothing_happened(app)
 
 
 DEEP = b"[" * 10_000 + b"]" * 10_000
