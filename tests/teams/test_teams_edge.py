@@ -144,3 +144,14 @@ async def test_a_900_kb_message_gets_a_reply_teams_accepts(teams):
     for attachment in reply.json.get("attachments", []):
         assert attachment["contentType"] == CARD_CONTENT_TYPE
         assert card_bytes(attachment["content"]) <= MAX_CARD_BYTES
+
+
+@pytest.mark.parametrize("number", [2**31, 2**63, 2**64])
+async def test_show_of_a_number_no_ticket_can_have_is_a_clear_answer(db_url, connector, caplog, number):
+    async with serve_teams(db_url, connector) as app:
+        activity = app.sample(MESSAGE)
+        activity["text"] = f"show {number}"
+        assert (await app.post(activity))[0] == 200
+        [reply] = app.connector.activities()
+        assert f"There is no ticket #{number}" in json.dumps(reply.json)
+        assert not [r for r in caplog.records if r.exc_info]
