@@ -25,7 +25,8 @@ from botbuilder.schema import (
 from adapters.markup import strip_markup
 from bot.seam import Actor, ConversationRef, EventKind, InboundEvent, MessageRef, OutboundMessage
 from cards import verbs
-from cards.adaptive import render_adaptive
+from cards.adaptive import MAX_CARD_BYTES, render_adaptive
+from cards.fit import cut_text
 from cards.model import Card
 
 PLATFORM = "teams"
@@ -34,6 +35,8 @@ CARD_ACTION_INVOKE = "adaptiveCard/action"
 THREAD_MARK = ";messageid="
 SCOPES = {"personal": "personal", "groupChat": "group", "channel": "channel"}
 CONVERSATION_TYPES = {scope: teams_type for teams_type, scope in SCOPES.items()}
+# A plain text (or a card's summary) keeps within a card's budget: a character is at most 4 bytes in UTF-16.
+MAX_TEXT = MAX_CARD_BYTES // 4
 SERVICE_URL_SCHEMES = frozenset({"http", "https"})
 # Teams ids are at most a few hundred characters (a channel reply chain's id is the longest, about 90).
 MAX_ID = 1024
@@ -309,10 +312,11 @@ def card_attachment(card: Card) -> Attachment:
 
 def message_activity(message: OutboundMessage) -> Activity:
     """A message activity. The text goes as plain text (no markup from user input); with a card, the text is
-    the summary shown where the card is not (notifications)."""
+    the summary shown where the card is not (notifications). Either is cut to `MAX_TEXT` characters."""
+    text = cut_text(message.text, MAX_TEXT)
     if message.card is None:
-        return Activity(type=ActivityTypes.message, text=message.text, text_format="plain")
-    return Activity(type=ActivityTypes.message, summary=message.text, attachments=[card_attachment(message.card)])
+        return Activity(type=ActivityTypes.message, text=text, text_format="plain")
+    return Activity(type=ActivityTypes.message, summary=text, attachments=[card_attachment(message.card)])
 
 
 def teams_conversation_id(ref: ConversationRef) -> str:
