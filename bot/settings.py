@@ -9,6 +9,10 @@ from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///ticketbot.db"
+# Where a Teams activity may send the bot's replies when no Bot Framework token binds its serviceUrl (local
+# mode): this machine, and the Bot Connector's public hosts (Teams: smba.trafficmanager.net; the Bot
+# Framework's other channels: *.botframework.com).
+DEFAULT_TEAMS_SERVICE_URL_HOSTS = "127.0.0.1,::1,localhost,smba.trafficmanager.net,*.botframework.com"
 
 
 def _env(name: str) -> AliasChoices:
@@ -29,6 +33,16 @@ class Settings(BaseSettings):
     microsoft_app_type: str = Field("MultiTenant", validation_alias=_env("MicrosoftAppType"))
     microsoft_app_tenant_id: str = Field("", validation_alias=_env("MicrosoftAppTenantId"))
     teams_webhook_secret: SecretStr = Field(SecretStr(""), validation_alias=_env("TEAMS_WEBHOOK_SECRET"))
+    # Where botbuilder reads the Bot Framework's signing keys (OpenID metadata), and where the bot gets its
+    # own outbound token (Azure AD's token authority): botbuilder's configuration names; empty means the
+    # public cloud's. Tests and staging point them at local servers.
+    to_bot_from_channel_openid_metadata_url: str = Field(
+        "", validation_alias=_env("TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL")
+    )
+    to_channel_from_bot_login_url: str = Field("", validation_alias=_env("TO_CHANNEL_FROM_BOT_LOGIN_URL"))
+    teams_service_url_hosts: str = Field(
+        DEFAULT_TEAMS_SERVICE_URL_HOSTS, validation_alias=_env("TEAMS_SERVICE_URL_HOSTS")
+    )
 
     slack_bot_token: SecretStr = Field(SecretStr(""), validation_alias=_env("SLACK_BOT_TOKEN"))
     slack_signing_secret: SecretStr = Field(SecretStr(""), validation_alias=_env("SLACK_SIGNING_SECRET"))
@@ -82,3 +96,7 @@ class Settings(BaseSettings):
     outbox_backoff_seconds: float = Field(2.0, gt=0, validation_alias=_env("TICKETBOT_OUTBOX_BACKOFF_SECONDS"))
     outbox_poll_seconds: float = Field(0.5, gt=0, validation_alias=_env("TICKETBOT_OUTBOX_POLL_SECONDS"))
     outbox_retention_days: float = Field(14.0, gt=0, validation_alias=_env("TICKETBOT_OUTBOX_RETENTION_DAYS"))
+    @property
+    def teams_service_url_host_list(self) -> tuple[str, ...]:
+        """`TEAMS_SERVICE_URL_HOSTS` as lowercase host names (comma-separated; `*.domain` for its subdomains)."""
+        return tuple(h.strip().lower() for h in self.teams_service_url_hosts.split(",") if h.strip())

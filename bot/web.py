@@ -4,21 +4,26 @@ Every route (Teams, the outgoing webhook, Slack, Webex, the PSA hook, the admin 
 body through `read_json` and answers errors through `json_error`, so a hostile body gets the same clear 4xx
 everywhere. The reader bounds what `json.loads` would otherwise let through: nesting deeper than
 `MAX_DEPTH` (Python's parser raises `RecursionError` near 1,000 levels), numbers longer than `MAX_DIGITS`
-(Python refuses to convert integers past 4,300 digits with a `ValueError`), and text that is not UTF-8.
+(Python refuses to convert integers past 4,300 digits with a `ValueError`), text that is not UTF-8, and
+strings (keys or values) holding NUL or an unpaired surrogate (a `\\ud800` escape): neither can be stored
+(PostgreSQL refuses NUL in text, no database driver encodes a lone surrogate) nor sent on.
 Signature helpers compare in constant time and treat a header that is not ASCII as simply wrong.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
 import logging
+import signal
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aiohttp
 from aiohttp import web
+from aiohttp.web_protocol import RequestHandler, RequestPayloadError
 
 log = logging.getLogger(__name__)
 
@@ -55,14 +60,27 @@ def _constant(name: str) -> Any:
     raise BadBody(f"The body holds {name}, which is not JSON.")
 
 
-def _check_depth(value: Any) -> None:
+def _check_text(text: str) -> None:
+    if "\x00" in text:
+        raise BadBody("The body holds a NUL character.")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise BadBody("The body holds an unpaired surrogate (a \\ud800-\\udfff escape).") from None
+
+
+def _check_shape(value: Any) -> None:
     stack = [(value, 1)]
     while stack:
         item, depth = stack.pop()
         if depth > MAX_DEPTH:
             raise BadBody(f"The body is nested deeper than {MAX_DEPTH} levels.")
-        if isinstance(item, dict):
-            stack.extend((child, depth + 1) for child in item.values())
+        if isinstance(item, str):
+            _check_text(item)
+        elif isinstance(item, dict):
+            for key, child in item.items():
+                _check_text(key)
+                stack.append((child, depth + 1))
         elif isinstance(item, list):
             stack.extend((child, depth + 1) for child in item)
 
@@ -80,7 +98,7 @@ def parse_json(raw: bytes | str) -> Any:
         raise BadBody(f"The body is nested deeper than {MAX_DEPTH} levels.") from None
     except ValueError:
         raise BadBody("The body is not JSON.") from None
-    _check_depth(value)
+    _check_shape(value)
     return value
 
 
@@ -141,6 +159,9 @@ async def errors_as_json(request: web.Request, handler: Handler) -> web.StreamRe
         return await handler(request)
     except BadBody as exc:
         return json_error(400, str(exc))
+    except (RequestPayloadError, ConnectionResetError) as exc:
+        log.info("the client hung up mid-request on %s %s: %s", request.method, request.path, type(exc).__name__)
+        return json_error(400, "The request body was cut off.")
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
@@ -149,6 +170,71 @@ async def errors_as_json(request: web.Request, handler: Handler) -> web.StreamRe
     except Exception:
         log.exception("unhandled error on %s %s", request.method, request.path)
         return json_error(500, "Something went wrong on our side; it has been logged.")
+
+
+class JsonErrorsHandler(RequestHandler):
+    """aiohttp's connection handler, answering the errors it raises itself as JSON.
+
+    aiohttp answers a request it cannot parse (a bad Content-Length, Content-Length with chunked encoding, a
+    header line over 8,190 bytes) with a plain-text 400 before any middleware runs, and logs each one as an
+    ERROR with a traceback. Those are the client's fault: here they get `{"error": ...}` and one INFO line.
+    """
+
+    def handle_error(
+        self, request: Any, status: int = 500, exc: BaseException | None = None, message: str | None = None
+    ) -> web.StreamResponse:
+        if request.writer.output_size > 0:
+            raise ConnectionError("The answer is partly sent; no error answer can follow.")
+        if status >= 500:
+            log.error("failed on a request from %s: %s", request.remote, type(exc).__name__ if exc else status)
+            answer = json_error(status, "Something went wrong on our side; it has been logged.")
+        else:
+            reason = type(exc).__name__ if exc is not None else "malformed request"
+            log.info("refused a malformed request from %s (%s): %s", request.remote, status, reason)
+            answer = json_error(status, "The request is not well-formed HTTP/1.1.")
+        answer.force_close()
+        return answer
+
+
+class JsonErrorsServer(web.Server):
+    """aiohttp's server, with `JsonErrorsHandler` for each connection."""
+
+    def __call__(self) -> RequestHandler:
+        return JsonErrorsHandler(self, loop=self._loop, **self._kwargs)
+
+
+class BotRunner(web.AppRunner):
+    """The runner `ticketbot serve` and the tests serve the app with: aiohttp's `AppRunner`, whose connections
+    answer framing errors as JSON (aiohttp has no setting for the handler class, so the server it builds is
+    rebuilt as a `JsonErrorsServer` with the same handler, request factory and settings)."""
+
+    async def _make_server(self) -> web.Server:
+        plain = await super()._make_server()
+        return JsonErrorsServer(
+            plain.request_handler,
+            request_factory=plain.request_factory,
+            handler_cancellation=plain.handler_cancellation,
+            loop=plain._loop,
+            **plain._kwargs,
+        )
+
+
+async def serve_until_stopped(app: web.Application, host: str, port: int) -> None:
+    """Serve `app` on host:port with `BotRunner` until SIGINT or SIGTERM, then shut down cleanly."""
+    runner = BotRunner(app, handle_signals=False)
+    await runner.setup()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        await web.TCPSite(runner, host, port).start()
+        log.info("listening on http://%s:%s", host, port)
+        await stop.wait()
+    finally:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(signum)
+        await runner.cleanup()
 
 
 class SharedSession:

@@ -9,14 +9,21 @@ card, so `render_webex` continues a card with more in further cards.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
 from cards.escape import escape_markdown
+from cards.fit import fitted
 from cards.model import Action, Button, Card, ChoiceInput, Element, Facts, Prompt, Text, TextInput
 from cards.text import input_display
 
 SCHEMA_URL = "http://adaptivecards.io/schemas/adaptive-card.json"
+# Teams refuses a bot message over 40 KB (UTF-16, the whole activity) and its Workflows connector one over
+# about 28 KB: a card stays within 28 KB measured in UTF-16, leaving room for the rest of the activity.
+MAX_CARD_BYTES = 28 * 1024
+# Webex refuses a message whose text or markdown is over 7,439 bytes.
+MAX_WEBEX_TEXT_BYTES = 7439
 ACTION_STYLES = ("execute", "submit")
 WEBEX_VERSION = "1.3"
 WEBEX_MAX_ACTIONS = 5  # Webex rejects a card with more top-level actions
@@ -34,9 +41,20 @@ def render_adaptive(card: Card, *, version: str = "1.5", action_style: str = "ex
     Teams: `version="1.5", action_style="execute"` (`Action.Execute` with `verb` and `data`).
     Webex: `version="1.3", action_style="submit"` (`Action.Submit` with `data`).
     A Prompt becomes an `Action.ShowCard` holding its input and one Execute/Submit action.
+    A card over `MAX_CARD_BYTES` is cut to fit and says so.
     """
     if action_style not in ACTION_STYLES:
         raise ValueError(f"action_style must be one of {ACTION_STYLES}, not {action_style!r}")
+    shown = fitted(card, lambda c: card_bytes(_render(c, version, action_style)) <= MAX_CARD_BYTES)
+    return _render(shown, version, action_style)
+
+
+def card_bytes(rendered: dict[str, Any]) -> int:
+    """A rendered card's size as Teams counts it: its JSON in UTF-16."""
+    return len(json.dumps(rendered, ensure_ascii=False).encode("utf-16-le"))
+
+
+def _render(card: Card, version: str, action_style: str) -> dict[str, Any]:
     title = _text_block(card.title, weight="bolder", size="medium")
     rendered: dict[str, Any] = {
         "type": "AdaptiveCard",
@@ -68,7 +86,13 @@ def render_webex(card: Card) -> list[tuple[dict[str, Any], str]]:
 
 
 def render_webex_markdown(card: Card) -> str:
-    """The markdown Webex shows where cards are not supported: bold title, texts, `**Label:** value` lines."""
+    """The markdown Webex shows where cards are not supported: bold title, texts, `**Label:** value` lines;
+    at most `MAX_WEBEX_TEXT_BYTES` in UTF-8."""
+    shown = fitted(card, lambda c: len(_webex_markdown(c).encode()) <= MAX_WEBEX_TEXT_BYTES)
+    return _webex_markdown(shown)
+
+
+def _webex_markdown(card: Card) -> str:
     lines = [f"**{_markdown(card.title.strip())}**"]
     for element in card.body:
         if isinstance(element, Text) and element.text.strip():

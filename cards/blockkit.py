@@ -20,12 +20,14 @@ from itertools import groupby
 from typing import Any
 
 from cards.escape import escape_mrkdwn
+from cards.fit import fitted
 from cards.model import Action, Button, Card, ChoiceInput, Element, Fact, Facts, Prompt, Text, TextInput
 from cards.text import input_display
 
 FORM_OPEN = "form.open"
 
 MAX_MESSAGE_BLOCKS = 50
+MAX_MESSAGE_TEXT = 40_000  # Slack truncates a message's text past 40,000 characters
 MAX_MODAL_BLOCKS = 100
 MAX_HEADER_TEXT = 150
 MAX_SECTION_TEXT = 3000
@@ -51,8 +53,31 @@ _BUTTON_STYLES = {"positive": "primary", "destructive": "danger"}
 def render_blocks(card: Card) -> list[dict[str, Any]]:
     """The card as message blocks: a header, sections (texts, fields), context lines and actions blocks.
 
-    At most 50 blocks: when the body does not fit, it is cut and ends with a "…" line.
+    A card that would need more than 50 blocks, a text cut short, or more than 40,000 characters in all is
+    first cut to fit (and says so); the per-block limits below stay as a last guard.
     """
+    return _blocks(fitted(card, _fits_message))
+
+
+def _fits_message(card: Card) -> bool:
+    """Whether the card shows in full: within the block count, no text over its block's limit, 40,000 in all."""
+    texts = [_length(escape_mrkdwn(e.text.strip())) for e in card.body if isinstance(e, Text)]
+    facts = [
+        _length(escape_mrkdwn(f.title)) + _length(escape_mrkdwn(f.value))
+        for e in card.body
+        if isinstance(e, Facts)
+        for f in e.facts
+    ]
+    if any(n > MAX_SECTION_TEXT - 10 for n in texts) or any(n > MAX_FIELD_TEXT - 10 for n in facts):
+        return False
+    if _length(" ".join(card.title.split())) > MAX_HEADER_TEXT:
+        return False
+    if sum(texts) + sum(facts) > MAX_MESSAGE_TEXT:
+        return False
+    return len(_body_blocks(card.body, modal=False)) + 1 + len(_action_blocks(card)) <= MAX_MESSAGE_BLOCKS
+
+
+def _blocks(card: Card) -> list[dict[str, Any]]:
     actions = _action_blocks(card)
     body = _body_blocks(card.body, modal=False)
     room = MAX_MESSAGE_BLOCKS - 1 - len(actions)

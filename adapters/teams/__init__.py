@@ -29,7 +29,10 @@ def install(app: web.Application, context: AdapterContext) -> Mounted:
     adapter = CloudAdapter(auth)
     bot = TeamsBot(context.core, Roster(), context.replies)
     app_id = settings.microsoft_app_id
-    app.router.add_post(routes.PATH, routes.MessagesEndpoint(adapter, auth, bot, app_id=app_id).handle)
+    endpoint = routes.MessagesEndpoint(
+        adapter, auth, bot, app_id=app_id, service_url_hosts=settings.teams_service_url_host_list
+    )
+    app.router.add_post(routes.PATH, endpoint.handle)
     mounted = [f"POST {routes.PATH}"]
     if app_id:
         description = "on (Bot Framework auth)"

@@ -14,7 +14,7 @@ from botbuilder.integration.aiohttp import (
     ConfigurationBotFrameworkAuthentication,
     ConfigurationServiceClientCredentialFactory,
 )
-from botbuilder.schema import Activity
+from botbuilder.schema import Activity, CallerIdConstants
 from botframework.connector.auth import (
     AuthenticateRequestResult,
     AuthenticationConstants,
@@ -36,13 +36,32 @@ def is_loopback(remote: str | None) -> bool:
     return remote in LOOPBACK
 
 
+def login_endpoint(settings: Settings) -> str:
+    """Where the bot asks Azure AD for its outbound token: `TO_CHANNEL_FROM_BOT_LOGIN_URL`, else the public
+    cloud's (botbuilder then adds the tenant)."""
+    return settings.to_channel_from_bot_login_url or AuthenticationConstants.TO_CHANNEL_FROM_BOT_LOGIN_URL_PREFIX
+
+
 def sdk_configuration(settings: Settings) -> SimpleNamespace:
-    """The settings in the shape botbuilder's configuration classes read."""
+    """The settings in the shape botbuilder's configuration classes read.
+
+    The endpoints are botbuilder's "parameterized" configuration, filled with the public cloud's values unless
+    a setting names another: that is botbuilder's own knob for the signing keys' metadata URL and the token
+    authority (the public-cloud class reads a class attribute instead)."""
     return SimpleNamespace(
         APP_ID=settings.microsoft_app_id,
         APP_PASSWORD=settings.microsoft_app_password.get_secret_value(),
         APP_TYPE=settings.microsoft_app_type or "MultiTenant",
         APP_TENANTID=settings.microsoft_app_tenant_id,
+        VALIDATE_AUTHORITY=True,
+        TO_CHANNEL_FROM_BOT_LOGIN_URL=login_endpoint(settings),
+        TO_CHANNEL_FROM_BOT_OAUTH_SCOPE=AuthenticationConstants.TO_CHANNEL_FROM_BOT_OAUTH_SCOPE,
+        TO_BOT_FROM_CHANNEL_TOKEN_ISSUER=AuthenticationConstants.TO_BOT_FROM_CHANNEL_TOKEN_ISSUER,
+        OAUTH_URL=AuthenticationConstants.OAUTH_URL,
+        TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL=settings.to_bot_from_channel_openid_metadata_url
+        or AuthenticationConstants.TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL,
+        TO_BOT_FROM_EMULATOR_OPENID_METADATA_URL=AuthenticationConstants.TO_BOT_FROM_EMULATOR_OPENID_METADATA_URL,
+        CALLER_ID=CallerIdConstants.public_azure_channel,
     )
 
 
@@ -68,7 +87,7 @@ class TeamsAuthentication(ConfigurationBotFrameworkAuthentication):
         except Exception as exc:  # botbuilder raises a bare Exception naming the missing setting
             raise ValueError(f"The Teams settings are incomplete: {exc}") from None
         super().__init__(configuration, credentials_factory=credentials)
-        self.pool = ConnectorPool(credentials, session)
+        self.pool = ConnectorPool(credentials, session, login_endpoint=login_endpoint(settings))
         self._token_clients: dict[str | None, UserTokenClient] = {}
 
     async def authenticate_request(self, activity: Activity, auth_header: str) -> AuthenticateRequestResult:
@@ -78,7 +97,8 @@ class TeamsAuthentication(ConfigurationBotFrameworkAuthentication):
                 asyncio.to_thread(self._validate_blocking, activity, auth_header), VALIDATION_TIMEOUT
             )
         else:
-            result = await super().authenticate_request(activity, auth_header)
+            # No header: botbuilder lets the caller in anonymously when auth is off (it tests for None).
+            result = await super().authenticate_request(activity, None)
         result.connector_factory = self.create_connector_factory(result.claims_identity)
         return result
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator, Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 from botbuilder.schema import (
     Activity,
@@ -24,7 +25,8 @@ from botbuilder.schema import (
 from adapters.markup import strip_markup
 from bot.seam import Actor, ConversationRef, EventKind, InboundEvent, MessageRef, OutboundMessage, Scope
 from cards import verbs
-from cards.adaptive import render_adaptive
+from cards.adaptive import MAX_CARD_BYTES, render_adaptive
+from cards.fit import cut_text
 from cards.model import Card
 
 PLATFORM = "teams"
@@ -33,6 +35,20 @@ CARD_ACTION_INVOKE = "adaptiveCard/action"
 THREAD_MARK = ";messageid="
 SCOPES: dict[str, Scope] = {"personal": "personal", "groupChat": "group", "channel": "channel"}
 CONVERSATION_TYPES = {scope: teams_type for teams_type, scope in SCOPES.items()}
+# A plain text (or a card's summary) keeps within a card's budget: a character is at most 4 bytes in UTF-16.
+MAX_TEXT = MAX_CARD_BYTES // 4
+SERVICE_URL_SCHEMES = frozenset({"http", "https"})
+# Teams ids are at most a few hundred characters (a channel reply chain's id is the longest, about 90).
+MAX_ID = 1024
+# Ids and names the bot stores, looks up, or sends back in a URL path or a header: each must be plain text.
+TEXT_FIELDS = (
+    ("id",), ("replyToId",), ("channelId",),
+    ("conversation", "id"), ("conversation", "name"), ("conversation", "tenantId"),
+    ("from", "id"), ("from", "name"), ("from", "aadObjectId"),
+    ("recipient", "id"), ("recipient", "name"),
+    ("channelData", "tenant", "id"), ("channelData", "team", "id"), ("channelData", "channel", "id"),
+    ("channelData", "legacy", "replyToId"),
+)
 
 
 class BadActivity(ValueError):
@@ -47,9 +63,41 @@ def _text(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
+def _plain(name: str, value: Any) -> None:
+    """An id or a name must be a string of printable characters: no control character (NUL, CR, LF), which
+    would end up in a stored key, a URL path or a request header."""
+    if not isinstance(value, str):
+        raise BadActivity(f"The activity's {name} must be a string.")
+    if len(value) > MAX_ID:
+        raise BadActivity(f"The activity's {name} is longer than {MAX_ID} characters.")
+    if not value.isprintable():
+        raise BadActivity(f"The activity's {name} holds a control character.")
+
+
+def _field(activity: Mapping[str, Any], path: tuple[str, ...]) -> Any:
+    value: Any = activity
+    for step in path:
+        value = _obj(value).get(step)
+    return value
+
+
+def service_url_host(url: str) -> str:
+    """The host of a serviceUrl; raises `BadActivity` unless it is an absolute http or https URL."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+        parts.port  # noqa: B018 - reading it checks the port is a number in range
+    except ValueError:
+        raise BadActivity("The activity's serviceUrl is not a URL.") from None
+    if parts.scheme.lower() not in SERVICE_URL_SCHEMES or not host:
+        raise BadActivity("The activity's serviceUrl must be an absolute http or https URL.")
+    return host
+
+
 def check(activity: Any, *, service_url: bool = True) -> Mapping[str, Any]:
     """The activity, once it has what every answer needs: a type, a conversation id, a sender id and (unless
-    told otherwise) the serviceUrl replies go to. Raises `BadActivity` naming the first thing missing."""
+    told otherwise) the http(s) serviceUrl replies go to; and once every id and name in it is plain text.
+    Raises `BadActivity` naming the first thing wrong, before anything is stored or sent."""
     if not isinstance(activity, Mapping):
         raise BadActivity("The body must be a JSON object (a Bot Framework activity).")
     required = {
@@ -62,6 +110,15 @@ def check(activity: Any, *, service_url: bool = True) -> Mapping[str, Any]:
     for name, value in required.items():
         if not _text(value):
             raise BadActivity(f"The activity has no {name} (a non-empty string).")
+    for path in TEXT_FIELDS:
+        value = _field(activity, path)
+        if value is not None:
+            _plain(".".join(path), value)
+    for _, name, label in _mentions(activity):
+        _plain("mentioned name", name)
+        _plain("mention text", label)
+    if service_url:
+        service_url_host(activity["serviceUrl"])
     return activity
 
 
@@ -135,6 +192,7 @@ def _mentions(activity: Mapping[str, Any]) -> Iterator[tuple[str, str, str]]:
         entity = _obj(entity)
         mentioned = _obj(entity.get("mentioned"))
         if entity.get("type") == "mention" and _text(mentioned.get("id")):
+            _plain("mentioned id", mentioned["id"])
             label = str(entity.get("text") or "").removeprefix("<at>").removesuffix("</at>")
             yield mentioned["id"], str(mentioned.get("name") or ""), label
 
@@ -254,10 +312,11 @@ def card_attachment(card: Card) -> Attachment:
 
 def message_activity(message: OutboundMessage) -> Activity:
     """A message activity. The text goes as plain text (no markup from user input); with a card, the text is
-    the summary shown where the card is not (notifications)."""
+    the summary shown where the card is not (notifications). Either is cut to `MAX_TEXT` characters."""
+    text = cut_text(message.text, MAX_TEXT)
     if message.card is None:
-        return Activity(type=ActivityTypes.message, text=message.text, text_format="plain")
-    return Activity(type=ActivityTypes.message, summary=message.text, attachments=[card_attachment(message.card)])
+        return Activity(type=ActivityTypes.message, text=text, text_format="plain")
+    return Activity(type=ActivityTypes.message, summary=text, attachments=[card_attachment(message.card)])
 
 
 def teams_conversation_id(ref: ConversationRef) -> str:

@@ -48,9 +48,10 @@ def serve(
     port: int = typer.Option(3978, help="Port to listen on."),
 ) -> None:
     """Serve the bot and the HTTP API (upgrades the database first)."""
-    from aiohttp import web
+    import asyncio
 
     from bot.app import MOUNTED, create_app
+    from bot.web import serve_until_stopped
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = Settings()
@@ -63,7 +64,7 @@ def serve(
     if any(mounted.platform == "web" for mounted in application[MOUNTED]):
         shown = "127.0.0.1" if host in {"", "0.0.0.0", "::"} else (f"[{host}]" if ":" in host else host)
         typer.echo(f"Web chat: open http://{shown}:{port}/chat")
-    web.run_app(application, host=host, port=port, print=None)
+    asyncio.run(serve_until_stopped(application, host, port))
 
 
 @app.command()

@@ -38,6 +38,9 @@ from storage.models import (
     utcnow,
 )
 
+SHOWN_DIGITS = 40
+LIKE_ESCAPE = "\\"
+
 
 @dataclass(frozen=True)
 class Origin:
@@ -46,6 +49,16 @@ class Origin:
     platform: str | None = None
     conversation: str | None = None
     message: str | None = None
+
+
+def literal(word: str) -> str:
+    """`word` for a LIKE pattern that matches it literally: `%`, `_` and the escape character escaped."""
+    return word.replace(LIKE_ESCAPE, LIKE_ESCAPE * 2).replace("%", LIKE_ESCAPE + "%").replace("_", LIKE_ESCAPE + "_")
+
+
+def _shown(number: int) -> str:
+    """A number for a message: in full unless it is too long to read (Python will not print past 4,300 digits)."""
+    return str(number) if abs(number) < 10**SHOWN_DIGITS else f"(a number of over {SHOWN_DIGITS} digits)"
 
 
 def clean_title(title: str) -> str:
@@ -149,11 +162,13 @@ class TicketService:
 
     @staticmethod
     def _by_number(number: int) -> Select[Ticket]:
+        """The query for one ticket; raises NotFound for a number no ticket can have (`TICKET_NUMBER_MAX`: the
+        column is a 32-bit INTEGER on PostgreSQL, and the database would refuse a larger one with an error)."""
+        if not 0 < number <= TICKET_NUMBER_MAX:
+            raise NotFound(f"There is no ticket #{_shown(number)}.")
         return select(Ticket).where(Ticket.number == number)
 
     async def _load(self, session: AsyncSession, number: int, expected_version: int | None) -> Ticket:
-        if not 0 < number <= TICKET_NUMBER_MAX:
-            raise NotFound(f"There is no ticket #{number}.")
         ticket = await session.scalar(self._by_number(number).with_for_update(of=Ticket))
         if ticket is None:
             raise NotFound(f"There is no ticket #{number}.")
@@ -297,8 +312,6 @@ class TicketService:
 
     async def get(self, number: int) -> Ticket:
         """The ticket with this number, with its board's workflow loaded."""
-        if not 0 < number <= TICKET_NUMBER_MAX:
-            raise NotFound(f"There is no ticket #{number}.")
         async with self.db.sessions() as session:
             ticket = await session.scalar(self._by_number(number))
             if ticket is None:
@@ -344,8 +357,13 @@ class TicketService:
                 theirs.append(Ticket.assignees.any(Member.id == involving.member_id))
             query = query.where(or_(*theirs)) if theirs else query.where(false())
         for word in (words or "").split():
-            pattern = f"%{word.lower()}%"
-            query = query.where(or_(func.lower(Ticket.title).like(pattern), func.lower(Ticket.description).like(pattern)))
+            pattern = f"%{literal(word.lower())}%"
+            query = query.where(
+                or_(
+                    func.lower(Ticket.title).like(pattern, escape=LIKE_ESCAPE),
+                    func.lower(Ticket.description).like(pattern, escape=LIKE_ESCAPE),
+                )
+            )
         async with self.db.sessions() as session:
             return (await session.scalars(query)).unique().all()
 

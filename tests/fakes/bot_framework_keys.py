@@ -1,8 +1,8 @@
 """A local stand-in for the Bot Framework token issuer: OpenID metadata, the signing keys (JWKS), and tokens.
 
 botbuilder validates a channel's JWT against the keys listed at the OpenID metadata URL
-(`ChannelValidation.open_id_metadata_endpoint`); tests point that at `metadata_url` and sign tokens with
-`token()`. A token signed with any other key is a forgery with the right shape.
+(the `TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL` setting); tests point that at `metadata_url` and sign tokens
+with `token()`. A token signed with any other key is a forgery with the right shape.
 """
 
 from __future__ import annotations

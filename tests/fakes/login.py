@@ -42,7 +42,7 @@ class LoginStub(LocalServer):
         app = web.Application()
         app.router.add_get("/{tenant}/v2.0/.well-known/openid-configuration", self._discovery)
         app.router.add_post("/{tenant}/oauth2/v2.0/token", self._token)
-        super().__init__(app, ssl_context=ssl_context)
+        super().__init__(app, tls=ssl_context)
 
     @property
     def authority_host(self) -> str:

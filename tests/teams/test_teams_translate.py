@@ -138,3 +138,15 @@ def test_references_for_proactive_sends():
     assert thread.bot.id == "28:bot" and thread.service_url == STUB and thread.channel_id == "msteams"
     personal = conversation_reference(ConversationRef("teams", "a:1", None, "personal", data))
     assert personal.conversation.id == "a:1" and not personal.conversation.is_group
+
+
+def test_long_texts_are_cut_to_what_teams_takes():
+    from adapters.teams.translate import MAX_TEXT, message_activity
+    from bot.seam import OutboundMessage
+    from cards.model import Card
+
+    for message in (OutboundMessage("word " * 200_000), OutboundMessage("😀" * 200_000, Card("T"))):
+        activity = message_activity(message)
+        shown = activity.text or activity.summary
+        assert len(shown) <= MAX_TEXT and shown.endswith("…")
+        assert len(shown.encode("utf-16-le")) <= 28 * 1024
