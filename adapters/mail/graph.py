@@ -2,8 +2,9 @@
 
 Requests go to `GRAPH_API_URL` as given (http or https). Every request asks for immutable ids
 (`Prefer: IdType="ImmutableId"`), so a message keeps its id when it is moved to the processed folder. A 429 or
-503 with a `Retry-After` of at most `MAX_WAIT` seconds is retried after that wait, up to `RETRIES` times; past
-that the caller gets a `GraphError` carrying the status and the delay (the outbox or the next poll retries).
+503 with a `Retry-After` of at most `MAX_WAIT` seconds is retried after that wait, up to `RETRIES` times (a caller
+may ask for fewer: the mail port asks for none, since the outbox owns its retries); past that the caller gets a
+`GraphError` carrying the status and the delay (the outbox or the next poll retries).
 Links Graph hands back (`@odata.nextLink`, `@odata.deltaLink`) are followed only under the API URL, so the
 token is never sent elsewhere.
 """
@@ -68,8 +69,10 @@ class GraphClient:
         json: Mapping[str, Any] | None = None,
         params: Mapping[str, str] | None = None,
         prefer: tuple[str, ...] = (),
+        retries: int = RETRIES,
     ) -> Any:
-        """The JSON answer (None for an empty one, e.g. 202 Accepted); raises `GraphError`."""
+        """The JSON answer (None for an empty one, e.g. 202 Accepted); raises `GraphError`. Throttling is waited
+        out at most `retries` times."""
         url = path_or_link if path_or_link.startswith(("http://", "https://")) else self.url(path_or_link)
         if not self.under_api(url):
             raise GraphError(f"Refusing to follow a Graph link outside {self.config.api_url}.")
@@ -93,7 +96,7 @@ class GraphClient:
                 body = None
             if status < 400:
                 return body
-            if status in THROTTLED and retry_after is not None and retry_after <= MAX_WAIT and attempt < RETRIES:
+            if status in THROTTLED and retry_after is not None and retry_after <= MAX_WAIT and attempt < retries:
                 attempt += 1
                 await asyncio.sleep(retry_after)
                 continue

@@ -4,7 +4,8 @@
 `createReply` — the subject tagged `[#N]` when the ticket is known, the body the card as HTML (or the plain text
 when there is no card) — and sends it; the draft's id is the sent message's id. `send` to a person (from
 `open_direct`) uses `sendMail`, which answers with no id. Mail cannot be edited, so `update` sends the new state
-as another mail in the same thread. Every refusal raises `DeliveryError`.
+as another mail in the same thread. Every refusal raises `DeliveryError`, a 429 at once with Graph's Retry-After
+(the port does not sleep it out in Graph's client: the outbox schedules the retry, as for every port).
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ class MailPort:
 
     async def _call(self, method: str, path: str, payload: dict[str, Any]) -> Any:
         try:
-            return await self.graph.request(method, path, json=payload)
+            return await self.graph.request(method, path, json=payload, retries=0)
         except GraphError as exc:
             raise DeliveryError(
                 str(exc), status=exc.status, retry_after=exc.retry_after, permanent=is_permanent(exc.status)
