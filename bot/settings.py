@@ -28,6 +28,9 @@ class Settings(BaseSettings):
     microsoft_app_type: str = Field("MultiTenant", validation_alias=_env("MicrosoftAppType"))
     microsoft_app_tenant_id: str = Field("", validation_alias=_env("MicrosoftAppTenantId"))
     teams_webhook_secret: SecretStr = Field(SecretStr(""), validation_alias=_env("TEAMS_WEBHOOK_SECRET"))
+    # The pages `serve` answers at /privacy and /terms: the Teams app package links to them.
+    privacy_text: str = Field("", validation_alias=_env("TICKETBOT_PRIVACY_TEXT"))
+    terms_text: str = Field("", validation_alias=_env("TICKETBOT_TERMS_TEXT"))
 
     slack_bot_token: SecretStr = Field(SecretStr(""), validation_alias=_env("SLACK_BOT_TOKEN"))
     slack_signing_secret: SecretStr = Field(SecretStr(""), validation_alias=_env("SLACK_SIGNING_SECRET"))

@@ -64,7 +64,8 @@ class TeamsPort:
 
         async def post(context: TurnContext) -> None:
             context.activity.id = None  # a proactive message replies to nothing
-            response = await context.send_activity(message_activity(msg))
+            # A card shared in a group chat or channel refreshes to each viewer's own actions.
+            response = await context.send_activity(message_activity(msg, refresh=to.scope != "personal"))
             sent.append(response.id if response is not None and response.id else "")
 
         await _delivered(self.adapter.continue_conversation(_reference(to), post, self.app_id))

@@ -11,7 +11,6 @@ import logging
 from functools import partial
 from typing import Any
 
-import aiohttp
 from aiohttp import web
 from botbuilder.core import serializer_helper
 from botbuilder.integration.aiohttp import CloudAdapter
@@ -20,7 +19,7 @@ from msrest.exceptions import HttpOperationError
 from msrest.serialization import Model
 
 from adapters.teams.auth import TeamsAuthentication, is_loopback
-from adapters.teams.connector import refusal
+from adapters.teams.connector import CONNECTOR_FAILURES, refusal
 from adapters.teams.translate import BadActivity, check
 from adapters.teams.turn import TeamsBot
 from bot.web import BadBody, header, json_error, read_json
@@ -28,7 +27,6 @@ from bot.web import BadBody, header, json_error, read_json
 log = logging.getLogger(__name__)
 
 PATH = "/api/messages"
-CONNECTOR_FAILURES = (HttpOperationError, aiohttp.ClientError, TimeoutError)
 
 
 def parse_activity(body: Any) -> Activity:

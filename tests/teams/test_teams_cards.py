@@ -139,6 +139,6 @@ async def test_submit_value_in_a_channel_without_a_mention_is_handled(teams):
 
 
 async def test_other_invokes_get_a_json_400(teams):
-    activity = variant(teams.sample(INVOKE), name="composeExtension/query")
+    activity = variant(teams.sample(INVOKE), name="composeExtension/querySettingUrl")
     status, body = await teams.post(activity)
-    assert status == 400 and "composeExtension/query" in body["error"]
+    assert status == 400 and "composeExtension/querySettingUrl" in body["error"]
