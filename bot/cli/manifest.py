@@ -8,9 +8,15 @@ import typer
 
 from bot.chat.vocabulary import COMMANDS
 from bot.settings import Settings
-from manifest.teams import FALLBACK_WEBSITE, build_teams_package
+from manifest.teams import FALLBACK_WEBSITE, build_teams_package, package_version
 
 COMMAND_HELP = tuple((c.usage, c.summary) for c in COMMANDS)
+
+LOCAL_MODE = (
+    "error: no bot id is known: MicrosoftAppId is empty, so Teams runs in local mode (the Bot Framework Emulator "
+    "needs no app package). To install in Teams, register a bot (Azure Bot or the Teams Developer Portal), then "
+    "pass --bot-id or set MicrosoftAppId."
+)
 
 manifest_app = typer.Typer(help="Build install artifacts: the Teams app package.", no_args_is_help=True,
                            rich_markup_mode=None)
@@ -28,20 +34,28 @@ def teams(
     name: str | None = typer.Option(None, "--name", help="The app's name in Teams [default: TICKETBOT_NAME]."),
     domain: str | None = typer.Option(None, "--domain", help="The bot's public host, e.g. bot.example.com."),
     website: str | None = typer.Option(None, "--website", help="Developer website [default: https://DOMAIN/]."),
+    app_version: str | None = typer.Option(
+        None, "--version", help="The app version; raise it for every update [default: the ticketbot version]."
+    ),
+    privacy_url: str | None = typer.Option(None, "--privacy-url", help="[default: https://DOMAIN/privacy, served]"),
+    terms_url: str | None = typer.Option(None, "--terms-url", help="[default: https://DOMAIN/terms, served]"),
 ) -> None:
     """Write the Teams app package: manifest.json, color.png and outline.png in one zip."""
     settings = Settings()
     bot_id = bot_id or settings.microsoft_app_id
     if not bot_id:
-        typer.echo("error: no bot id: pass --bot-id or set MicrosoftAppId", err=True)
+        typer.echo(LOCAL_MODE, err=True)
         raise typer.Exit(1)
     try:
         path = build_teams_package(
-            out, bot_id=bot_id, name=name or settings.bot_name, domain=domain, commands=COMMAND_HELP, website=website
+            out, bot_id=bot_id, name=name or settings.bot_name, domain=domain, commands=COMMAND_HELP, website=website,
+            app_version=app_version or package_version(), privacy_url=privacy_url, terms_url=terms_url,
         )
     except (ValueError, OSError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None
     if not (domain or website):
         typer.echo(f"note: the developer links point at {FALLBACK_WEBSITE}; pass --domain or --website", err=True)
+    elif not domain and not (privacy_url and terms_url):
+        typer.echo("note: the privacy and terms links point at the website; `serve` answers them on --domain", err=True)
     typer.echo(f"wrote {path}")
