@@ -8,7 +8,7 @@ import typer
 
 from bot.chat.vocabulary import COMMANDS
 from bot.settings import Settings
-from manifest.teams import FALLBACK_WEBSITE, build_teams_package, package_version
+from manifest.teams import FALLBACK_WEBSITE, build_teams_package
 
 COMMAND_HELP = tuple((c.usage, c.summary) for c in COMMANDS)
 
@@ -49,7 +49,7 @@ def teams(
     try:
         path = build_teams_package(
             out, bot_id=bot_id, name=name or settings.bot_name, domain=domain, commands=COMMAND_HELP, website=website,
-            app_version=app_version or package_version(), privacy_url=privacy_url, terms_url=terms_url,
+            app_version=app_version, privacy_url=privacy_url, terms_url=terms_url,
         )
     except (ValueError, OSError) as exc:
         typer.echo(f"error: {exc}", err=True)
