@@ -114,7 +114,7 @@ class Router:
         reply = await self._message(turn)
         if principal.is_member and not linked:
             # Linked by the email the platform gave, just now: say to whom, so that a wrong link is noticed.
-            return replace(reply, messages=(say(f"You are {principal.name} on the desk."), *reply.messages))
+            return replace(reply, messages=(*reply.messages, say(f"(You are {principal.name} on the desk.)")))
         return reply
 
     async def _card_action(self, turn: ChatTurn) -> Reply:

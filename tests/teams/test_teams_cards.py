@@ -46,8 +46,8 @@ async def ticket_card(teams: TeamsApp) -> dict[str, Any]:
     for field in ("name", "value"):
         message.pop(field)
     assert (await teams.post(message))[0] == 200
-    who, sent = teams.connector.activities()
-    assert who.json["text"] == "You are Rido on the desk."
+    sent, who = teams.connector.activities()
+    assert who.json["text"] == "(You are Rido on the desk.)"
     return {"card": sent.json["attachments"][0]["content"], "id": sent.answer["id"], "invoke": invoke}
 
 

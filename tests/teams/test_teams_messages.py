@@ -44,8 +44,8 @@ async def test_the_sender_is_linked_to_a_member_by_the_roster_email(teams):
     assert member is not None and member.email == "megan@example.com"
     [ticket] = await teams.services.tickets.list()
     assert ticket.title == "Printer on 3 is jammed"
-    who, card = teams.connector.activities()
-    assert who.json["text"] == "You are Megan Bowen on the desk." and card.json["attachments"]
+    card, who = teams.connector.activities()
+    assert who.json["text"] == "(You are Megan Bowen on the desk.)" and card.json["attachments"]
     activity["id"] = "1481567603816-2"
     activity["text"] = "my tickets"
     await teams.post(activity)
