@@ -2,7 +2,7 @@
 
 The bot is offered in personal chats, teams and group chats. Its command lists (at most ten commands each, the
 limit Teams shows) and the message extension's two commands ("Create ticket" on a message, "Find a ticket" in
-the compose box, answered by `adapters.teams.extension`) are described from the commands the caller passes —
+the compose box, answered by `adapters.teams.extension`) are described from the `BotSurface` the caller passes —
 the CLI passes the bot's command vocabulary (`bot.chat.vocabulary.COMMANDS`), so the menus Teams shows and the
 commands the bot understands cannot drift apart. Teams refuses an update whose `version` did not go up, so the
 version is the package's unless the caller gives one; the privacy and terms links default to the pages
@@ -16,13 +16,12 @@ import re
 import uuid
 import zipfile
 from collections.abc import Sequence
+from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from adapters.teams.commands import CREATE_COMMAND, SEARCH_COMMAND, SEARCH_PARAMETER
-from adapters.teams.legal import PRIVACY_PATH, TERMS_PATH
 from manifest.icons import color_icon, outline_icon
 
 MANIFEST_VERSION = "1.29"
@@ -49,6 +48,20 @@ def command_word(usage: str) -> str:
 
 Commands = Sequence[tuple[str, str]]
 """(usage, one-line summary) of each command the bot understands."""
+
+
+@dataclass(frozen=True)
+class BotSurface:
+    """What the bot answers, as the package declares it: its commands, the message extension's command ids
+    (Teams sends them back in each invoke) and the paths of the privacy and terms pages `serve` answers.
+    The CLI fills it from the command vocabulary and the Teams adapter, which this package may not import."""
+
+    commands: Commands
+    create_command: str
+    search_command: str
+    search_parameter: str
+    privacy_path: str
+    terms_path: str
 
 
 def command_list(words: tuple[str, ...], commands: Commands) -> list[dict[str, str]]:
@@ -85,15 +98,15 @@ def _https_url(url: str, what: str) -> str:
     return url
 
 
-def compose_extension(bot_id: str, commands: Commands) -> dict[str, Any]:
+def compose_extension(bot_id: str, bot: BotSurface) -> dict[str, Any]:
     """The message extension: "Create ticket" on a message (a task module the bot fetches) and "Find a ticket"
     (a search in the compose box), described by the bot's `new` and `search` commands."""
-    help_by_word = {command_word(usage): text for usage, text in commands}
+    help_by_word = {command_word(usage): text for usage, text in bot.commands}
     return {
         "botId": bot_id,
         "commands": [
             {
-                "id": CREATE_COMMAND,
+                "id": bot.create_command,
                 "type": "action",
                 "title": "Create ticket",
                 "description": f"Create a ticket from this message. {help_by_word['new']}"[:DESCRIPTION_MAX],
@@ -101,7 +114,7 @@ def compose_extension(bot_id: str, commands: Commands) -> dict[str, Any]:
                 "fetchTask": True,
             },
             {
-                "id": SEARCH_COMMAND,
+                "id": bot.search_command,
                 "type": "query",
                 "title": "Find a ticket",
                 "description": help_by_word["search"][:DESCRIPTION_MAX],
@@ -109,7 +122,7 @@ def compose_extension(bot_id: str, commands: Commands) -> dict[str, Any]:
                 "initialRun": False,
                 "parameters": [
                     {
-                        "name": SEARCH_PARAMETER,
+                        "name": bot.search_parameter,
                         "title": "Words",
                         "description": "Words in the ticket's title or description",
                         "inputType": "text",
@@ -125,7 +138,7 @@ def teams_manifest(
     bot_id: str,
     name: str,
     domain: str | None,
-    commands: Commands,
+    bot: BotSurface,
     website: str | None = None,
     app_version: str | None = None,
     privacy_url: str | None = None,
@@ -146,8 +159,8 @@ def teams_manifest(
     host = normalize_domain(domain) if domain else None
     site = (website or (f"https://{host}/" if host else FALLBACK_WEBSITE)).rstrip("/")
     served = f"https://{host}" if host else site
-    privacy = _https_url(privacy_url, "privacy") if privacy_url else f"{served}{PRIVACY_PATH}"
-    terms = _https_url(terms_url, "terms of use") if terms_url else f"{served}{TERMS_PATH}"
+    privacy = _https_url(privacy_url, "privacy") if privacy_url else f"{served}{bot.privacy_path}"
+    terms = _https_url(terms_url, "terms of use") if terms_url else f"{served}{bot.terms_path}"
     return {
         "$schema": SCHEMA_URL,
         "manifestVersion": MANIFEST_VERSION,
@@ -178,12 +191,12 @@ def teams_manifest(
                 "supportsFiles": False,
                 "isNotificationOnly": False,
                 "commandLists": [
-                    {"scopes": ["personal"], "commands": command_list(PERSONAL_COMMANDS, commands)},
-                    {"scopes": ["team", "groupChat"], "commands": command_list(TEAM_COMMANDS, commands)},
+                    {"scopes": ["personal"], "commands": command_list(PERSONAL_COMMANDS, bot.commands)},
+                    {"scopes": ["team", "groupChat"], "commands": command_list(TEAM_COMMANDS, bot.commands)},
                 ],
             }
         ],
-        "composeExtensions": [compose_extension(bot_id, commands)],
+        "composeExtensions": [compose_extension(bot_id, bot)],
         "validDomains": [host] if host else [],
     }
 
@@ -194,7 +207,7 @@ def build_teams_package(
     bot_id: str,
     name: str,
     domain: str | None,
-    commands: Commands,
+    bot: BotSurface,
     website: str | None = None,
     app_version: str | None = None,
     privacy_url: str | None = None,
@@ -202,7 +215,7 @@ def build_teams_package(
 ) -> Path:
     """Write the app package zip to `out` (parent folders created) and return its path."""
     manifest = teams_manifest(
-        bot_id=bot_id, name=name, domain=domain, commands=commands, website=website, app_version=app_version,
+        bot_id=bot_id, name=name, domain=domain, bot=bot, website=website, app_version=app_version,
         privacy_url=privacy_url, terms_url=terms_url,
     )
     out = Path(out)

@@ -6,11 +6,21 @@ from pathlib import Path
 
 import typer
 
+from adapters.teams.commands import CREATE_COMMAND, SEARCH_COMMAND, SEARCH_PARAMETER
+from adapters.teams.legal import PRIVACY_PATH, TERMS_PATH
 from bot.chat.vocabulary import COMMANDS
 from bot.settings import Settings
-from manifest.teams import FALLBACK_WEBSITE, build_teams_package
+from manifest.teams import FALLBACK_WEBSITE, BotSurface, build_teams_package
 
 COMMAND_HELP = tuple((c.usage, c.summary) for c in COMMANDS)
+TEAMS_BOT = BotSurface(
+    commands=COMMAND_HELP,
+    create_command=CREATE_COMMAND,
+    search_command=SEARCH_COMMAND,
+    search_parameter=SEARCH_PARAMETER,
+    privacy_path=PRIVACY_PATH,
+    terms_path=TERMS_PATH,
+)
 
 LOCAL_MODE = (
     "error: no bot id is known: MicrosoftAppId is empty, so Teams runs in local mode (the Bot Framework Emulator "
@@ -48,7 +58,7 @@ def teams(
         raise typer.Exit(1)
     try:
         path = build_teams_package(
-            out, bot_id=bot_id, name=name or settings.bot_name, domain=domain, commands=COMMAND_HELP, website=website,
+            out, bot_id=bot_id, name=name or settings.bot_name, domain=domain, bot=TEAMS_BOT, website=website,
             app_version=app_version, privacy_url=privacy_url, terms_url=terms_url,
         )
     except (ValueError, OSError) as exc:

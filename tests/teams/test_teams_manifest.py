@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 from typer.testing import CliRunner
 
-from bot.cli.manifest import COMMAND_HELP, LOCAL_MODE, manifest_app
+from bot.cli.manifest import COMMAND_HELP, LOCAL_MODE, TEAMS_BOT, manifest_app
 from manifest.teams import MANIFEST_VERSION, build_teams_package, command_word, package_version, teams_manifest
 from tests.teams.helpers import TeamsApp, schema, serve_teams
 
@@ -38,7 +38,7 @@ def pixels(png: bytes) -> tuple[Image.Image, list[tuple[int, int, int, int]]]:
 
 def test_the_package_validates_against_the_matching_schema(tmp_path):
     out = tmp_path / "out" / "teams.zip"
-    path = build_teams_package(out, bot_id=BOT_ID, name="Ticketbot", domain="bot.example.com", commands=COMMAND_HELP)
+    path = build_teams_package(out, bot_id=BOT_ID, name="Ticketbot", domain="bot.example.com", bot=TEAMS_BOT)
     files = package_files(path)
     assert set(files) == {"manifest.json", "color.png", "outline.png"}
     manifest = json.loads(files["manifest.json"])
@@ -56,7 +56,7 @@ def test_the_package_validates_against_the_matching_schema(tmp_path):
 
 
 def test_command_lists_are_the_bots_commands_within_teams_limits():
-    manifest = teams_manifest(bot_id=BOT_ID, name="Ticketbot", domain=None, commands=COMMAND_HELP)
+    manifest = teams_manifest(bot_id=BOT_ID, name="Ticketbot", domain=None, bot=TEAMS_BOT)
     known = {command_word(usage) for usage, _ in COMMAND_HELP}
     lists = manifest["bots"][0]["commandLists"]
     covered = {scope for entry in lists for scope in entry["scopes"]}
@@ -71,7 +71,7 @@ def test_command_lists_are_the_bots_commands_within_teams_limits():
 
 
 def test_icons_have_the_sizes_and_alpha_teams_requires(tmp_path):
-    files = package_files(build_teams_package(tmp_path / "t.zip", bot_id=BOT_ID, name="Ticketbot", domain=None, commands=COMMAND_HELP))
+    files = package_files(build_teams_package(tmp_path / "t.zip", bot_id=BOT_ID, name="Ticketbot", domain=None, bot=TEAMS_BOT))
     color, color_pixels = pixels(files["color.png"])
     assert color.format == "PNG" and color.size == (192, 192)
     assert all(a == 255 for *_, a in color_pixels)
@@ -83,9 +83,9 @@ def test_icons_have_the_sizes_and_alpha_teams_requires(tmp_path):
 
 
 def test_the_app_id_is_stable_per_bot():
-    first = teams_manifest(bot_id=BOT_ID, name="Ticketbot", domain=None, commands=COMMAND_HELP)
-    assert teams_manifest(bot_id=BOT_ID.upper(), name="Desk", domain=None, commands=COMMAND_HELP)["id"] == first["id"]
-    other = teams_manifest(bot_id="11111111-2222-3333-4444-555555555555", name="Ticketbot", domain=None, commands=COMMAND_HELP)
+    first = teams_manifest(bot_id=BOT_ID, name="Ticketbot", domain=None, bot=TEAMS_BOT)
+    assert teams_manifest(bot_id=BOT_ID.upper(), name="Desk", domain=None, bot=TEAMS_BOT)["id"] == first["id"]
+    other = teams_manifest(bot_id="11111111-2222-3333-4444-555555555555", name="Ticketbot", domain=None, bot=TEAMS_BOT)
     assert other["id"] != first["id"]
 
 
@@ -95,7 +95,7 @@ def test_the_app_id_is_stable_per_bot():
      ("tunnel.example.dev:8443", "tunnel.example.dev:8443")],
 )
 def test_domains_are_hosts(domain, host):
-    assert teams_manifest(bot_id=BOT_ID, name="T", domain=domain, commands=COMMAND_HELP)["validDomains"] == [host]
+    assert teams_manifest(bot_id=BOT_ID, name="T", domain=domain, bot=TEAMS_BOT)["validDomains"] == [host]
 
 
 @pytest.mark.parametrize("bad", [
@@ -104,7 +104,7 @@ def test_domains_are_hosts(domain, host):
 ])
 def test_bad_input_is_refused(bad):
     with pytest.raises(ValueError):
-        teams_manifest(**{"bot_id": BOT_ID, "name": "Ticketbot", "domain": None, "commands": COMMAND_HELP, **bad})
+        teams_manifest(**{"bot_id": BOT_ID, "name": "Ticketbot", "domain": None, "bot": TEAMS_BOT, **bad})
 
 
 def test_the_command_line(tmp_path, monkeypatch):
@@ -142,7 +142,7 @@ async def fetch_page(app: TeamsApp, path: str) -> tuple[int, str]:
 
 async def test_version_1_2_3_with_the_message_extension_and_served_legal_pages(tmp_path, teams):
     path = build_teams_package(tmp_path / "t.zip", bot_id=BOT_ID, name="Ticketbot", domain="bot.example.com",
-                               commands=COMMAND_HELP, app_version="1.2.3")
+                               bot=TEAMS_BOT, app_version="1.2.3")
     manifest = json.loads(package_files(path)["manifest.json"])
     validator(MANIFEST_VERSION).validate(manifest)
     assert manifest["version"] == "1.2.3"
@@ -170,7 +170,7 @@ async def test_the_legal_pages_show_the_configured_text_escaped(sqlite_url, conn
 
 
 def test_the_description_promises_only_what_exists():
-    manifest = teams_manifest(bot_id=BOT_ID, name="Ticketbot", domain=None, commands=COMMAND_HELP)
+    manifest = teams_manifest(bot_id=BOT_ID, name="Ticketbot", domain=None, bot=TEAMS_BOT)
     full = manifest["description"]["full"]
     assert "Create ticket" in full and "compose box" in full
     assert "follow" not in full and "message when" not in full
