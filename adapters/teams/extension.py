@@ -175,6 +175,9 @@ class MessageExtension:
             EventKind.CARD_ACTION, ref, author, _key(activity, "create"), action=verbs.CREATE, values=values
         )
         reply = await self.core.handle(event)
+        if reply == Reply():
+            # A redelivered submit (Teams retries after 5 s): the first delivery created and posted the ticket.
+            return InvokeResponse(status=200, body=MessagingExtensionActionResponse())
         created = reply.refreshed
         if created is None or created.card is None:
             return _task_message(_first_text(reply, "Nothing was created."))

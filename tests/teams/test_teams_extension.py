@@ -91,8 +91,9 @@ async def test_submit_action_creates_the_ticket_for_the_author_and_posts_its_car
     validate_card(card)
     assert "Created ticket #1." in json.dumps(card)
     assert card["refresh"]["action"]["verb"] == "ticket.show" and card["refresh"]["action"]["data"]["ticket"] == 1
-    again = await teams.post(submit)
-    assert again[0] == 200 and len(await teams.services.tickets.list()) == 1, "a redelivered submit creates nothing"
+    assert await teams.post(submit) == (200, {})
+    assert len(await teams.services.tickets.list()) == 1, "a redelivered submit creates nothing"
+    assert len(teams.connector.activities()) == 1, "and posts nothing"
 
 
 async def test_submit_action_without_a_title_says_so_and_changes_nothing(teams):
