@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     teams_service_url_hosts: str = Field(
         DEFAULT_TEAMS_SERVICE_URL_HOSTS, validation_alias=_env("TEAMS_SERVICE_URL_HOSTS")
     )
+    # The pages `serve` answers at /privacy and /terms: the Teams app package links to them.
+    privacy_text: str = Field("", validation_alias=_env("TICKETBOT_PRIVACY_TEXT"))
+    terms_text: str = Field("", validation_alias=_env("TICKETBOT_TERMS_TEXT"))
 
     slack_bot_token: SecretStr = Field(SecretStr(""), validation_alias=_env("SLACK_BOT_TOKEN"))
     slack_signing_secret: SecretStr = Field(SecretStr(""), validation_alias=_env("SLACK_SIGNING_SECRET"))

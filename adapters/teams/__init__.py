@@ -1,4 +1,5 @@
-"""Microsoft Teams: the Bot Framework endpoint, the outgoing-webhook endpoint and the Teams `ChatPort`.
+"""Microsoft Teams: the Bot Framework endpoint (messages, card actions, the message extension), the
+outgoing-webhook endpoint, the privacy and terms pages the app package links to, and the Teams `ChatPort`.
 
 `install` is the `ticketbot.adapters` entry point. Teams is always on: authenticated when `MicrosoftAppId` is
 set, otherwise open to loopback callers only (local use with the Bot Framework Emulator). The outgoing webhook
@@ -12,8 +13,9 @@ import logging
 from aiohttp import web
 from botbuilder.integration.aiohttp import CloudAdapter
 
-from adapters.teams import routes, webhook
+from adapters.teams import legal, routes, webhook
 from adapters.teams.auth import TeamsAuthentication
+from adapters.teams.extension import MessageExtension
 from adapters.teams.port import TeamsPort
 from adapters.teams.roster import Roster
 from adapters.teams.turn import TeamsBot
@@ -27,13 +29,15 @@ def install(app: web.Application, context: AdapterContext) -> Mounted:
     settings = context.settings
     auth = TeamsAuthentication(settings, context.http)
     adapter = CloudAdapter(auth)
-    bot = TeamsBot(context.core, Roster(), context.replies)
     app_id = settings.microsoft_app_id
+    port = TeamsPort(adapter, context.directory, app_id=app_id, tenant_id=settings.microsoft_app_tenant_id)
+    roster = Roster()
+    bot = TeamsBot(context.core, roster, MessageExtension(context.core, roster, port), context.replies)
     endpoint = routes.MessagesEndpoint(
         adapter, auth, bot, app_id=app_id, service_url_hosts=settings.teams_service_url_host_list
     )
     app.router.add_post(routes.PATH, endpoint.handle)
-    mounted = [f"POST {routes.PATH}"]
+    mounted = [f"POST {routes.PATH}", *legal.mount(app, settings)]
     if app_id:
         description = "on (Bot Framework auth)"
     else:
@@ -48,5 +52,4 @@ def install(app: web.Application, context: AdapterContext) -> Mounted:
         mounted.append(f"POST {webhook.PATH} (outgoing webhook)")
     elif secret:
         log.error("TEAMS_WEBHOOK_SECRET is not a base64 security token; the Teams outgoing webhook is off")
-    port = TeamsPort(adapter, context.directory, app_id=app_id, tenant_id=settings.microsoft_app_tenant_id)
     return Mounted(platform="teams", description=description, routes=tuple(mounted), ports=(port,))

@@ -11,18 +11,15 @@ from __future__ import annotations
 from collections.abc import Awaitable, Sequence
 from dataclasses import replace
 
-import aiohttp
 from botbuilder.core import TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import ChannelAccount, ConversationParameters, ConversationReference
 from msrest.exceptions import HttpOperationError
 
-from adapters.teams.connector import refusal
+from adapters.teams.connector import CONNECTOR_FAILURES, refusal
 from adapters.teams.translate import PLATFORM, conversation_reference, message_activity
 from bot.seam import Actor, ConversationDirectory, ConversationRef, DeliveryError, MessageRef, OutboundMessage
 from bot.web import is_permanent, retry_after_seconds
-
-CONNECTOR_FAILURES = (HttpOperationError, aiohttp.ClientError, TimeoutError)
 
 
 def delivery_error(exc: BaseException) -> DeliveryError:
@@ -73,7 +70,8 @@ class TeamsPort:
 
         async def post(context: TurnContext) -> None:
             context.activity.id = None  # a proactive message replies to nothing
-            response = await context.send_activity(message_activity(msg))
+            # A card shared in a group chat or channel refreshes to each viewer's own actions.
+            response = await context.send_activity(message_activity(msg, refresh=to.scope != "personal"))
             sent.append(response.id if response is not None and response.id else "")
 
         await _delivered(self.adapter.continue_conversation(_reference(to), post, self.app_id))

@@ -16,7 +16,7 @@ from botbuilder.core import BotAdapter, TurnContext
 from msrest.exceptions import HttpOperationError
 
 from adapters.teams.connector import refusal
-from adapters.teams.translate import PLATFORM, roster_of, tenant_of
+from adapters.teams.translate import PLATFORM, REFRESH_USERS, roster_of, tenant_of
 from bot.seam import Actor, InboundEvent
 
 log = logging.getLogger(__name__)
@@ -51,6 +51,17 @@ class Roster:
                 mentioned = Actor(PLATFORM, member.aad_object_id, mentioned.name, member.email)
             mentions.append(mentioned)
         return replace(event, actor=actor, mentions=tuple(mentions))
+
+    async def user_ids(self, context: TurnContext, activity: Mapping[str, Any]) -> list[str]:
+        """The Teams ids of the people in this activity's team or chat (at most `REFRESH_USERS`), for a shared
+        card's automatic refresh; empty when the roster cannot be read (the card then refreshes on demand)."""
+        connector = context.turn_state[BotAdapter.BOT_CONNECTOR_CLIENT_KEY]
+        try:
+            accounts = await connector.conversations.get_conversation_members(roster_of(activity))
+        except Exception as exc:  # a roster failure must not cost the presser the answer
+            log.warning("Teams roster listing failed: %s", type(exc).__name__)
+            return []
+        return [account.id for account in accounts if account.id][:REFRESH_USERS]
 
     async def lookup(self, context: TurnContext, activity: Mapping[str, Any], user_id: str) -> Member | None:
         """The roster entry of `user_id` in this activity's team or chat, or None when there is none."""

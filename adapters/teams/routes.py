@@ -24,8 +24,7 @@ from msrest.exceptions import HttpOperationError
 from msrest.serialization import Model
 
 from adapters.teams.auth import TeamsAuthentication, is_loopback
-from adapters.teams.connector import refusal
-from adapters.teams.port import CONNECTOR_FAILURES
+from adapters.teams.connector import CONNECTOR_FAILURES, refusal
 from adapters.teams.translate import BadActivity, check, service_url_host
 from adapters.teams.turn import TeamsBot
 from bot.web import BadBody, header, json_error, parse_json, read_body

@@ -9,7 +9,7 @@ the reference keeps the channel id as the conversation and the root id as `threa
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -33,6 +33,7 @@ PLATFORM = "teams"
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 CARD_ACTION_INVOKE = "adaptiveCard/action"
 THREAD_MARK = ";messageid="
+REFRESH_USERS = 60
 SCOPES: dict[str, Scope] = {"personal": "personal", "groupChat": "group", "channel": "channel"}
 CONVERSATION_TYPES = {scope: teams_type for teams_type, scope in SCOPES.items()}
 # A plain text (or a card's summary) keeps within a card's budget: a character is at most 4 bytes in UTF-16.
@@ -300,23 +301,43 @@ def is_card_action_invoke(activity: Mapping[str, Any]) -> bool:
     return activity.get("type") == ActivityTypes.invoke and activity.get("name") == CARD_ACTION_INVOKE
 
 
-def render_card(card: Card) -> dict[str, Any]:
-    """The card as Teams shows it: Adaptive Card 1.5 with `Action.Execute`."""
-    return render_adaptive(card, version="1.5", action_style="execute")
+def ticket_of(card: Card) -> Any:
+    """The ticket number a card's actions carry (a ticket card's), or None for a card about no one ticket."""
+    numbers = {action.data.get("ticket") for action in card.actions} - {None}
+    return next(iter(numbers)) if len(numbers) == 1 else None
 
 
-def card_attachment(card: Card) -> Attachment:
+def render_card(card: Card, *, refresh: bool = False, user_ids: Sequence[str] = ()) -> dict[str, Any]:
+    """The card as Teams shows it: Adaptive Card 1.5 with `Action.Execute`.
+
+    With `refresh`, a ticket card also carries `refresh` = `Action.Execute` with `verbs.SHOW`, so that in a
+    group chat or channel each viewer's Teams fetches the card as that viewer may use it: automatically for
+    the `user_ids` (Teams MRIs; Teams runs automatic refreshes for at most `REFRESH_USERS` of them and only for
+    those listed), on demand for everyone else.
+    """
+    rendered = render_adaptive(card, version="1.5", action_style="execute")
+    number = ticket_of(card) if refresh else None
+    if number is not None:
+        show = {"type": "Action.Execute", "title": "Refresh", "verb": verbs.SHOW,
+                "data": {"action": verbs.SHOW, "ticket": number}}
+        rendered["refresh"] = {"action": show, **({"userIds": list(user_ids[:REFRESH_USERS])} if user_ids else {})}
+    return rendered
+
+
+def card_attachment(card: Card, *, refresh: bool = False, user_ids: Sequence[str] = ()) -> Attachment:
     """The card as a message attachment."""
-    return Attachment(content_type=CARD_CONTENT_TYPE, content=render_card(card))
+    return Attachment(content_type=CARD_CONTENT_TYPE, content=render_card(card, refresh=refresh, user_ids=user_ids))
 
 
-def message_activity(message: OutboundMessage) -> Activity:
+def message_activity(message: OutboundMessage, *, refresh: bool = False, user_ids: Sequence[str] = ()) -> Activity:
     """A message activity. The text goes as plain text (no markup from user input); with a card, the text is
-    the summary shown where the card is not (notifications). Either is cut to `MAX_TEXT` characters."""
+    the summary shown where the card is not (notifications), cut to `MAX_TEXT` characters. `refresh`/`user_ids`:
+    see `render_card`."""
     text = cut_text(message.text, MAX_TEXT)
     if message.card is None:
         return Activity(type=ActivityTypes.message, text=text, text_format="plain")
-    return Activity(type=ActivityTypes.message, summary=text, attachments=[card_attachment(message.card)])
+    attachment = card_attachment(message.card, refresh=refresh, user_ids=user_ids)
+    return Activity(type=ActivityTypes.message, summary=text, attachments=[attachment])
 
 
 def teams_conversation_id(ref: ConversationRef) -> str:

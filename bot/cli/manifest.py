@@ -6,11 +6,27 @@ from pathlib import Path
 
 import typer
 
+from adapters.teams.commands import CREATE_COMMAND, SEARCH_COMMAND, SEARCH_PARAMETER
+from adapters.teams.legal import PRIVACY_PATH, TERMS_PATH
 from bot.chat.vocabulary import COMMANDS
 from bot.settings import Settings
-from manifest.teams import FALLBACK_WEBSITE, build_teams_package
+from manifest.teams import FALLBACK_WEBSITE, BotSurface, build_teams_package
 
 COMMAND_HELP = tuple((c.usage, c.summary) for c in COMMANDS)
+TEAMS_BOT = BotSurface(
+    commands=COMMAND_HELP,
+    create_command=CREATE_COMMAND,
+    search_command=SEARCH_COMMAND,
+    search_parameter=SEARCH_PARAMETER,
+    privacy_path=PRIVACY_PATH,
+    terms_path=TERMS_PATH,
+)
+
+LOCAL_MODE = (
+    "error: no bot id is known: MicrosoftAppId is empty, so Teams runs in local mode (the Bot Framework Emulator "
+    "needs no app package). To install in Teams, register a bot (Azure Bot or the Teams Developer Portal), then "
+    "pass --bot-id or set MicrosoftAppId."
+)
 
 manifest_app = typer.Typer(help="Build install artifacts: the Teams app package, the Slack app manifest.",
                            no_args_is_help=True,
@@ -29,22 +45,30 @@ def teams(
     name: str | None = typer.Option(None, "--name", help="The app's name in Teams [default: TICKETBOT_NAME]."),
     domain: str | None = typer.Option(None, "--domain", help="The bot's public host, e.g. bot.example.com."),
     website: str | None = typer.Option(None, "--website", help="Developer website [default: https://DOMAIN/]."),
+    app_version: str | None = typer.Option(
+        None, "--version", help="The app version; raise it for every update [default: the ticketbot version]."
+    ),
+    privacy_url: str | None = typer.Option(None, "--privacy-url", help="[default: https://DOMAIN/privacy, served]"),
+    terms_url: str | None = typer.Option(None, "--terms-url", help="[default: https://DOMAIN/terms, served]"),
 ) -> None:
     """Write the Teams app package: manifest.json, color.png and outline.png in one zip."""
     settings = Settings()
     bot_id = bot_id or settings.microsoft_app_id
     if not bot_id:
-        typer.echo("error: no bot id: pass --bot-id or set MicrosoftAppId", err=True)
+        typer.echo(LOCAL_MODE, err=True)
         raise typer.Exit(1)
     try:
         path = build_teams_package(
-            out, bot_id=bot_id, name=name or settings.bot_name, domain=domain, commands=COMMAND_HELP, website=website
+            out, bot_id=bot_id, name=name or settings.bot_name, domain=domain, bot=TEAMS_BOT, website=website,
+            app_version=app_version, privacy_url=privacy_url, terms_url=terms_url,
         )
     except (ValueError, OSError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None
     if not (domain or website):
         typer.echo(f"note: the developer links point at {FALLBACK_WEBSITE}; pass --domain or --website", err=True)
+    elif not domain and not (privacy_url and terms_url):
+        typer.echo("note: the privacy and terms links point at the website; `serve` answers them on --domain", err=True)
     typer.echo(f"wrote {path}")
 
 

@@ -144,7 +144,11 @@ class BotConnectorStub(LocalServer):
         return await self._answer(request, 200, list(self.members.values()))
 
     async def _member(self, request: web.Request) -> web.Response:
-        member = self.members.get(request.match_info["member"])
+        # The service takes a Teams user id or an AAD object id.
+        wanted = request.match_info["member"]
+        member = self.members.get(wanted) or next(
+            (m for m in self.members.values() if m.get("aadObjectId") == wanted), None
+        )
         if member is None:
             missing = {"error": {"code": "MemberNotFoundInConversation", "message": "The member was not found."}}
             return await self._answer(request, 404, missing)

@@ -46,7 +46,8 @@ async def ticket_card(teams: TeamsApp) -> dict[str, Any]:
     for field in ("name", "value"):
         message.pop(field)
     assert (await teams.post(message))[0] == 200
-    [sent] = teams.connector.activities()
+    sent, who = teams.connector.activities()
+    assert who.json["text"] == "(You are Rido on the desk.)"
     return {"card": sent.json["attachments"][0]["content"], "id": sent.answer["id"], "invoke": invoke}
 
 
@@ -77,7 +78,7 @@ async def test_execute_is_answered_with_the_refreshed_card(teams, ticket_card):
     assert action(card, "ticket.assign_me")["data"]["version"] == 2
     [ticket] = await teams.services.tickets.list()
     assert [m.name for m in ticket.assignees] == ["Rido"]
-    assert len(teams.connector.activities()) == 1, "the refreshed card travels in the invoke answer only"
+    assert len(teams.connector.activities()) == 2, "the refreshed card travels in the invoke answer only"
 
 
 async def test_execute_with_inputs_and_a_stale_card(teams, ticket_card):
@@ -139,6 +140,6 @@ async def test_submit_value_in_a_channel_without_a_mention_is_handled(teams):
 
 
 async def test_other_invokes_get_a_json_400(teams):
-    activity = variant(teams.sample(INVOKE), name="composeExtension/query")
+    activity = variant(teams.sample(INVOKE), name="composeExtension/querySettingUrl")
     status, body = await teams.post(activity)
-    assert status == 400 and "composeExtension/query" in body["error"]
+    assert status == 400 and "composeExtension/querySettingUrl" in body["error"]

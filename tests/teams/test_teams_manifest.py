@@ -5,15 +5,16 @@ from __future__ import annotations
 import io
 import json
 import zipfile
+from urllib.parse import urlsplit
 
 import jsonschema
 import pytest
 from PIL import Image
 from typer.testing import CliRunner
 
-from bot.cli.manifest import COMMAND_HELP, manifest_app
-from manifest.teams import MANIFEST_VERSION, build_teams_package, command_word, teams_manifest
-from tests.teams.helpers import schema
+from bot.cli.manifest import COMMAND_HELP, LOCAL_MODE, TEAMS_BOT, manifest_app
+from manifest.teams import MANIFEST_VERSION, build_teams_package, command_word, package_version, teams_manifest
+from tests.teams.helpers import TeamsApp, schema, serve_teams
 
 BOT_ID = "0b6fe6d1-fece-44f7-9a48-56465e2d5ab8"
 
@@ -37,7 +38,7 @@ def pixels(png: bytes) -> tuple[Image.Image, list[tuple[int, int, int, int]]]:
 
 def test_the_package_validates_against_the_matching_schema(tmp_path):
     out = tmp_path / "out" / "teams.zip"
-    path = build_teams_package(out, bot_id=BOT_ID, name="Ticketbot", domain="bot.example.com", commands=COMMAND_HELP)
+    path = build_teams_package(out, bot_id=BOT_ID, name="Ticketbot", domain="bot.example.com", bot=TEAMS_BOT)
     files = package_files(path)
     assert set(files) == {"manifest.json", "color.png", "outline.png"}
     manifest = json.loads(files["manifest.json"])
@@ -55,7 +56,7 @@ def test_the_package_validates_against_the_matching_schema(tmp_path):
 
 
 def test_command_lists_are_the_bots_commands_within_teams_limits():
-    manifest = teams_manifest(bot_id=BOT_ID, name="Ticketbot", domain=None, commands=COMMAND_HELP)
+    manifest = teams_manifest(bot_id=BOT_ID, name="Ticketbot", domain=None, bot=TEAMS_BOT)
     known = {command_word(usage) for usage, _ in COMMAND_HELP}
     lists = manifest["bots"][0]["commandLists"]
     covered = {scope for entry in lists for scope in entry["scopes"]}
@@ -70,7 +71,7 @@ def test_command_lists_are_the_bots_commands_within_teams_limits():
 
 
 def test_icons_have_the_sizes_and_alpha_teams_requires(tmp_path):
-    files = package_files(build_teams_package(tmp_path / "t.zip", bot_id=BOT_ID, name="Ticketbot", domain=None, commands=COMMAND_HELP))
+    files = package_files(build_teams_package(tmp_path / "t.zip", bot_id=BOT_ID, name="Ticketbot", domain=None, bot=TEAMS_BOT))
     color, color_pixels = pixels(files["color.png"])
     assert color.format == "PNG" and color.size == (192, 192)
     assert all(a == 255 for *_, a in color_pixels)
@@ -82,9 +83,9 @@ def test_icons_have_the_sizes_and_alpha_teams_requires(tmp_path):
 
 
 def test_the_app_id_is_stable_per_bot():
-    first = teams_manifest(bot_id=BOT_ID, name="Ticketbot", domain=None, commands=COMMAND_HELP)
-    assert teams_manifest(bot_id=BOT_ID.upper(), name="Desk", domain=None, commands=COMMAND_HELP)["id"] == first["id"]
-    other = teams_manifest(bot_id="11111111-2222-3333-4444-555555555555", name="Ticketbot", domain=None, commands=COMMAND_HELP)
+    first = teams_manifest(bot_id=BOT_ID, name="Ticketbot", domain=None, bot=TEAMS_BOT)
+    assert teams_manifest(bot_id=BOT_ID.upper(), name="Desk", domain=None, bot=TEAMS_BOT)["id"] == first["id"]
+    other = teams_manifest(bot_id="11111111-2222-3333-4444-555555555555", name="Ticketbot", domain=None, bot=TEAMS_BOT)
     assert other["id"] != first["id"]
 
 
@@ -94,13 +95,16 @@ def test_the_app_id_is_stable_per_bot():
      ("tunnel.example.dev:8443", "tunnel.example.dev:8443")],
 )
 def test_domains_are_hosts(domain, host):
-    assert teams_manifest(bot_id=BOT_ID, name="T", domain=domain, commands=COMMAND_HELP)["validDomains"] == [host]
+    assert teams_manifest(bot_id=BOT_ID, name="T", domain=domain, bot=TEAMS_BOT)["validDomains"] == [host]
 
 
-@pytest.mark.parametrize("bad", [{"bot_id": "not-a-guid"}, {"name": "  "}, {"domain": "not a host"}])
+@pytest.mark.parametrize("bad", [
+    {"bot_id": "not-a-guid"}, {"name": "  "}, {"domain": "not a host"}, {"app_version": "1.2"},
+    {"app_version": "v1.2.3"}, {"privacy_url": "http://example.com/p"}, {"terms_url": "terms"},
+])
 def test_bad_input_is_refused(bad):
     with pytest.raises(ValueError):
-        teams_manifest(**{"bot_id": BOT_ID, "name": "Ticketbot", "domain": None, "commands": COMMAND_HELP, **bad})
+        teams_manifest(**{"bot_id": BOT_ID, "name": "Ticketbot", "domain": None, "bot": TEAMS_BOT, **bad})
 
 
 def test_the_command_line(tmp_path, monkeypatch):
@@ -108,13 +112,65 @@ def test_the_command_line(tmp_path, monkeypatch):
     runner = CliRunner()
     monkeypatch.setenv("MicrosoftAppId", "")
     missing = runner.invoke(manifest_app, ["teams", "--out", "x.zip"])
-    assert missing.exit_code == 1 and missing.output.strip() == "error: no bot id: pass --bot-id or set MicrosoftAppId"
+    assert missing.exit_code == 1 and missing.output.strip() == LOCAL_MODE
+    assert not (tmp_path / "x.zip").exists()
     monkeypatch.setenv("MicrosoftAppId", BOT_ID)
     args = ["teams", "--out", "pkg/teams.zip", "--name", "Help Desk", "--domain", "desk.example.org"]
     done = runner.invoke(manifest_app, args)
     assert done.exit_code == 0, done.output
     manifest = json.loads(package_files(tmp_path / "pkg" / "teams.zip")["manifest.json"])
     assert manifest["bots"][0]["botId"] == BOT_ID and manifest["name"]["short"] == "Help Desk"
+    assert manifest["version"] == package_version()
     validator(MANIFEST_VERSION).validate(manifest)
+    urls = ["--privacy-url", "https://legal.example.org/p", "--terms-url", "https://legal.example.org/t"]
+    versioned = runner.invoke(manifest_app, [*args, "--version", "2.0.1", *urls])
+    assert versioned.exit_code == 0, versioned.output
+    manifest = json.loads(package_files(tmp_path / "pkg" / "teams.zip")["manifest.json"])
+    assert manifest["version"] == "2.0.1"
+    assert manifest["developer"]["privacyUrl"] == "https://legal.example.org/p"
+    assert manifest["developer"]["termsOfUseUrl"] == "https://legal.example.org/t"
     wrong = runner.invoke(manifest_app, ["teams", "--out", "y.zip", "--bot-id", "42"])
     assert wrong.exit_code == 1 and wrong.output.startswith("error: ") and len(wrong.output.strip().splitlines()) == 1
+
+
+async def fetch_page(app: TeamsApp, path: str) -> tuple[int, str]:
+    """GET a page of the served app: its status and HTML."""
+    async with app.http.get(app.url + path) as resp:
+        assert resp.content_type == "text/html"
+        return resp.status, await resp.text()
+
+
+async def test_version_1_2_3_with_the_message_extension_and_served_legal_pages(tmp_path, teams):
+    path = build_teams_package(tmp_path / "t.zip", bot_id=BOT_ID, name="Ticketbot", domain="bot.example.com",
+                               bot=TEAMS_BOT, app_version="1.2.3")
+    manifest = json.loads(package_files(path)["manifest.json"])
+    validator(MANIFEST_VERSION).validate(manifest)
+    assert manifest["version"] == "1.2.3"
+    [extension] = manifest["composeExtensions"]
+    assert extension["botId"] == BOT_ID
+    commands = {c["id"]: c for c in extension["commands"]}
+    assert commands["createTicket"]["type"] == "action" and commands["createTicket"]["context"] == ["message"]
+    assert commands["createTicket"]["fetchTask"] is True
+    assert commands["searchTickets"]["type"] == "query"
+    assert [p["name"] for p in commands["searchTickets"]["parameters"]] == ["query"]
+    developer = manifest["developer"]
+    assert developer["privacyUrl"] == "https://bot.example.com/privacy"
+    assert developer["termsOfUseUrl"] == "https://bot.example.com/terms"
+    for url in (developer["privacyUrl"], developer["termsOfUseUrl"]):
+        status, page = await fetch_page(teams, urlsplit(url).path)
+        assert status == 200 and "Ticketbot" in page
+
+
+async def test_the_legal_pages_show_the_configured_text_escaped(sqlite_url, connector):
+    text = "We keep <tickets> only.\n\nAsk admin@example.com."
+    async with serve_teams(sqlite_url, connector, privacy_text=text) as app:
+        status, page = await fetch_page(app, "/privacy")
+    assert status == 200
+    assert "<p>We keep &lt;tickets&gt; only.</p><p>Ask admin@example.com.</p>" in page
+
+
+def test_the_description_promises_only_what_exists():
+    manifest = teams_manifest(bot_id=BOT_ID, name="Ticketbot", domain=None, bot=TEAMS_BOT)
+    full = manifest["description"]["full"]
+    assert "Create ticket" in full and "compose box" in full
+    assert "follow" not in full and "message when" not in full

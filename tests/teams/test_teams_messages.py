@@ -46,6 +46,12 @@ async def test_the_sender_is_linked_to_a_member_by_the_roster_email(teams):
     assert member is not None and member.email == "megan@example.com"
     [ticket] = await teams.services.tickets.list()
     assert ticket.title == "Printer on 3 is jammed"
+    card, who = teams.connector.activities()
+    assert who.json["text"] == "(You are Megan Bowen on the desk.)" and card.json["attachments"]
+    activity["id"] = "1481567603816-2"
+    activity["text"] = "my tickets"
+    await teams.post(activity)
+    assert len(teams.connector.activities()) == 3, "said once, on first contact"
 
 
 async def test_channel_mention_is_answered_in_the_reply_chain_without_the_mention(teams):
