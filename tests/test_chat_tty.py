@@ -1,0 +1,114 @@
+"""`ticketbot chat` on a pseudo-terminal: what a person at a real terminal sees when typing and pasting."""
+
+from __future__ import annotations
+
+import json
+import os
+import pty
+import select
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+SCRIPT = Path(sys.executable).with_name("ticketbot")
+WAIT = 30.0
+
+
+class Terminal:
+    """`ticketbot chat` running on a pty: type keystrokes, then read the screen until some text shows."""
+
+    def __init__(self, env: dict[str, str], *args: str) -> None:
+        self.master, slave = pty.openpty()
+        self.process = subprocess.Popen([str(SCRIPT), "chat", *args], env=env, stdin=slave, stdout=slave, stderr=slave)
+        os.close(slave)
+        self.screen = ""
+        self.mark = 0  # where the screen stood when the last keys were typed
+
+    def __enter__(self) -> Terminal:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait(timeout=WAIT)
+        os.close(self.master)
+
+    def type(self, keys: str) -> None:
+        self.mark = len(self.screen)
+        os.write(self.master, keys.encode())
+
+    def wait_for(self, text: str) -> None:
+        """Read the screen until `text` shows after the last keys typed (fails after WAIT seconds)."""
+        deadline = time.monotonic() + WAIT
+        while text not in self.screen[self.mark:]:
+            left = deadline - time.monotonic()
+            assert left > 0, f"{text!r} never showed; the screen:\n{self.screen}"
+            if select.select([self.master], [], [], left)[0]:
+                try:
+                    self.screen += os.read(self.master, 65536).decode(errors="replace")
+                except OSError:  # the chat ended and closed the pty
+                    assert text in self.screen[self.mark:], f"{text!r} never showed; the screen:\n{self.screen}"
+
+    def quit(self) -> None:
+        self.type("quit\n")
+        assert self.process.wait(timeout=WAIT) == 0
+
+
+def _env(tmp_path: Path) -> dict[str, str]:
+    env = {**os.environ, "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'chat.db'}"}
+    added = subprocess.run(
+        [str(SCRIPT), "members", "add", "Alice Admin", "--email", "alice@example.com", "--admin"],
+        env=env, capture_output=True, timeout=60,
+    )
+    assert added.returncode == 0
+    return env
+
+
+def _tickets(env: dict[str, str]) -> list[dict]:
+    listed = subprocess.run([str(SCRIPT), "tickets", "list", "--json"], env=env, capture_output=True, timeout=60)
+    return json.loads(listed.stdout)
+
+
+def test_pasted_lines_are_one_message(tmp_path):
+    env = _env(tmp_path)
+    with Terminal(env, "--as", "alice@example.com") as terminal:
+        terminal.wait_for("you> ")
+        terminal.type("Title: VPN drops\nPriority: p2\nDescription: since Monday, every hour\n")  # one paste
+        terminal.wait_for("Created ticket #1.")
+        terminal.wait_for("you> ")
+        terminal.quit()
+    assert "Created ticket #2" not in terminal.screen
+    [ticket] = _tickets(env)
+    assert (ticket["title"], ticket["priority"], ticket["description"]) == (
+        "VPN drops", "high", "since Monday, every hour"
+    )
+
+
+def test_typed_lines_are_one_message_when_continued_by_a_backslash(tmp_path):
+    env = _env(tmp_path)
+    with Terminal(env, "--as", "alice@example.com") as terminal:
+        terminal.wait_for("you> ")
+        terminal.type("Title: VPN drops\\\n")
+        terminal.wait_for("...> ")
+        terminal.type("Priority: p2\n")
+        terminal.wait_for("Created ticket #1.")
+        terminal.wait_for("you> ")
+        terminal.quit()
+    [ticket] = _tickets(env)
+    assert (ticket["title"], ticket["priority"]) == ("VPN drops", "high")
+
+
+def test_a_typed_number_presses_the_button_of_the_card_on_screen(tmp_path):
+    env = _env(tmp_path)
+    with Terminal(env, "--as", "alice@example.com") as terminal:
+        terminal.wait_for("you> ")
+        terminal.type("the printer on floor 3 is jammed\n")
+        terminal.wait_for("[1] Create  [2] Cancel  [3] Edit")
+        terminal.wait_for("you> ")
+        terminal.type("1\n")
+        terminal.wait_for("Created ticket #1.")
+        terminal.wait_for("you> ")
+        terminal.quit()
+    [ticket] = _tickets(env)
+    assert ticket["title"] == "the printer on floor 3 is jammed"
