@@ -19,9 +19,10 @@ import itertools
 import os
 import select
 import sys
+import threading
 from collections.abc import Callable
 from dataclasses import replace
-from typing import Any, TextIO
+from typing import Any, TextIO, TypeVar
 
 from bot.seam import Actor, ConversationRef, Core, EventKind, InboundEvent, OutboundMessage, Reply
 from cards import verbs
@@ -43,6 +44,31 @@ GREETING = (
     "End a line with \\ to go on writing on the next line (pasted lines stay one message).\n"
     "Type `quit` (or press Ctrl-D) to leave."
 )
+
+T = TypeVar("T")
+
+
+async def off_loop(read: Callable[[str], T], prompt: str) -> T:
+    """Run a blocking read in a daemon thread: Ctrl-C then ends the chat at once instead of waiting for the
+    read to return, as a worker of `asyncio.to_thread` would have to."""
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[T] = loop.create_future()
+
+    def settle(outcome: Callable[[], None]) -> None:
+        if not future.done():
+            outcome()
+
+    def work() -> None:
+        try:
+            result = read(prompt)
+        except Exception as exc:  # handed to the awaiting task, which raises it
+            failure = exc
+            loop.call_soon_threadsafe(settle, lambda: future.set_exception(failure))
+        else:
+            loop.call_soon_threadsafe(settle, lambda: future.set_result(result))
+
+    threading.Thread(target=work, name="console-stdin", daemon=True).start()
+    return await future
 
 
 class StdinReader:
@@ -138,7 +164,7 @@ class ConsoleChat:
         return InboundEvent(kind=kind, conversation=self.conversation, actor=self.actor, idempotency_key=key, **fields)
 
     async def _line(self, prompt: str) -> str | None:
-        return await asyncio.to_thread(self.reader.line, prompt)
+        return await off_loop(self.reader.line, prompt)
 
     def _render(self, reply: Reply) -> None:
         messages = (*reply.messages, *((reply.refreshed,) if reply.refreshed else ()))
@@ -229,7 +255,7 @@ class ConsoleChat:
         if left_open is not None:
             self._print(left_open)
         while True:
-            message = await asyncio.to_thread(self.reader.message, "you> ")
+            message = await off_loop(self.reader.message, "you> ")
             if message is None or message.strip().lower() in QUIT_WORDS:
                 return
             stripped = message.strip()

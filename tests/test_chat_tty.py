@@ -6,6 +6,7 @@ import json
 import os
 import pty
 import select
+import signal
 import subprocess
 import sys
 import time
@@ -49,6 +50,18 @@ class Terminal:
                     self.screen += os.read(self.master, 65536).decode(errors="replace")
                 except OSError:  # the chat ended and closed the pty
                     assert text in self.screen[self.mark:], f"{text!r} never showed; the screen:\n{self.screen}"
+
+    def drain(self) -> str:
+        """Everything the chat wrote until it closed the pty."""
+        try:
+            while select.select([self.master], [], [], WAIT)[0]:
+                chunk = os.read(self.master, 65536)
+                if not chunk:
+                    break
+                self.screen += chunk.decode(errors="replace")
+        except OSError:  # the chat ended and closed the pty
+            pass
+        return self.screen
 
     def quit(self) -> None:
         self.type("quit\n")
@@ -112,3 +125,11 @@ def test_a_typed_number_presses_the_button_of_the_card_on_screen(tmp_path):
         terminal.quit()
     [ticket] = _tickets(env)
     assert ticket["title"] == "the printer on floor 3 is jammed"
+
+
+def test_ctrl_c_while_waiting_for_input_leaves_the_chat(tmp_path):
+    with Terminal(_env(tmp_path)) as terminal:
+        terminal.wait_for("you> ")
+        terminal.process.send_signal(signal.SIGINT)  # what Ctrl-C sends to the terminal's foreground process
+        assert terminal.process.wait(timeout=10) != 0  # it ends instead of waiting for a line that never comes
+        assert "Traceback" not in terminal.drain()
