@@ -20,6 +20,7 @@ import os
 import select
 import sys
 import threading
+import uuid
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any, TextIO, TypeVar
@@ -157,7 +158,8 @@ class ConsoleChat:
         self.card: Card | None = None  # the last card with buttons, as shown (with Edit on forms)
         self.showing = False  # whether that card is the last thing shown, so a bare number presses its button
         self._ids = itertools.count(1)
-        self._session = f"{id(self):x}"
+        # Unique per run: a key seen in an earlier run would be taken for a redelivery and ignored.
+        self._session = uuid.uuid4().hex
 
     def _event(self, kind: EventKind, **fields: Any) -> InboundEvent:
         key = f"{self._session}:{next(self._ids)}"
