@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 SCRIPT = Path(sys.executable).with_name("ticketbot")
 
@@ -20,8 +23,19 @@ def _env(tmp_path: Path) -> dict[str, str]:
     return {**os.environ, "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'chat.db'}"}
 
 
-def _admin(env: dict[str, str]) -> None:
-    assert _run(env, "members", "add", "Alice Admin", "--email", "alice@example.com", "--admin").returncode == 0
+@pytest.fixture(scope="module")
+def desk_with_alice(tmp_path_factory) -> Path:
+    """A database with the admin Alice, made once: each test starts from a copy (a process start is ~2 s)."""
+    folder = tmp_path_factory.mktemp("desk")
+    added = _run(_env(folder), "members", "add", "Alice Admin", "--email", "alice@example.com", "--admin")
+    assert added.returncode == 0, added.stderr
+    return folder / "chat.db"
+
+
+@pytest.fixture
+def env(tmp_path, desk_with_alice) -> dict[str, str]:
+    shutil.copy(desk_with_alice, tmp_path / "chat.db")
+    return _env(tmp_path)
 
 
 def _chat(env: dict[str, str], *lines: str, as_email: str = "alice@example.com") -> str:
@@ -35,9 +49,7 @@ def _tickets(env: dict[str, str]) -> list[dict]:
     return json.loads(_run(env, "tickets", "list", "--json").stdout)
 
 
-def test_create_assign_and_close_a_ticket_in_the_terminal(tmp_path):
-    env = _env(tmp_path)
-    _admin(env)
+def test_create_assign_and_close_a_ticket_in_the_terminal(env):
     out = _chat(
         env,
         "the printer on floor 3 is jammed again",
@@ -72,9 +84,7 @@ def test_create_assign_and_close_a_ticket_in_the_terminal(tmp_path):
     assert ticket["requester"]["name"] == "Alice Admin"
 
 
-def test_a_bare_number_presses_the_button_of_the_card_just_shown(tmp_path):
-    env = _env(tmp_path)
-    _admin(env)
+def test_a_bare_number_presses_the_button_of_the_card_just_shown(env):
     out = _chat(env, "the scanner in room 12 is broken", "1", "assign 1 to me", "quit")
     assert "Created ticket #1." in out
     assert "Assigned #1 to Alice Admin." in out
@@ -83,9 +93,7 @@ def test_a_bare_number_presses_the_button_of_the_card_just_shown(tmp_path):
     assert ticket["description"] == ""  # Create did not walk the fields
 
 
-def test_a_bare_number_with_no_buttons_showing_or_a_question_open_is_text(tmp_path):
-    env = _env(tmp_path)
-    _admin(env)
+def test_a_bare_number_with_no_buttons_showing_or_a_question_open_is_text(env):
     out = _chat(
         env,
         "the scanner in room 12 is broken",
@@ -105,9 +113,7 @@ def test_a_bare_number_with_no_buttons_showing_or_a_question_open_is_text(tmp_pa
     )
 
 
-def test_cancel_on_the_create_form_discards_it_at_once(tmp_path):
-    env = _env(tmp_path)
-    _admin(env)
+def test_cancel_on_the_create_form_discards_it_at_once(env):
     out = _chat(env, "the scanner in room 12 is broken", "/2", "show 1", "quit")
     assert "Draft discarded" in out
     assert "Title [" not in out  # no field was asked
@@ -115,9 +121,7 @@ def test_cancel_on_the_create_form_discards_it_at_once(tmp_path):
     assert _tickets(env) == []
 
 
-def test_cancel_at_a_field_prompt_cancels_the_edit_not_the_value(tmp_path):
-    env = _env(tmp_path)
-    _admin(env)
+def test_cancel_at_a_field_prompt_cancels_the_edit_not_the_value(env):
     out = _chat(env, "the scanner in room 12 is broken", "edit", "cancel", "1", "quit")
     assert "Edit cancelled; the form is unchanged." in out
     assert "Created ticket #1." in out
@@ -125,18 +129,14 @@ def test_cancel_at_a_field_prompt_cancels_the_edit_not_the_value(tmp_path):
     assert ticket["title"] == "the scanner in room 12 is broken"
 
 
-def test_edit_then_create_uses_the_edited_values(tmp_path):
-    env = _env(tmp_path)
-    _admin(env)
+def test_edit_then_create_uses_the_edited_values(env):
     out = _chat(env, "scanner broken", "3", "Scanner in room 12 is broken", "", "critical", "", "1", "quit")
     assert "Edited. Press Create" in out
     [ticket] = _tickets(env)
     assert (ticket["title"], ticket["priority"]) == ("Scanner in room 12 is broken", "critical")
 
 
-def test_a_trailing_backslash_continues_the_message(tmp_path):
-    env = _env(tmp_path)
-    _admin(env)
+def test_a_trailing_backslash_continues_the_message(env):
     out = _chat(env, "Title: VPN drops\\", "Priority: p2\\", "Description: since Monday, every hour", "quit")
     assert out.count("Created ticket") == 1
     [ticket] = _tickets(env)
@@ -153,9 +153,7 @@ def test_the_greeting_says_how_to_press_write_several_lines_and_quit(tmp_path):
     assert "`quit`" in greeting
 
 
-def test_a_dialog_left_open_is_recalled_on_start(tmp_path):
-    env = _env(tmp_path)
-    _admin(env)
+def test_a_dialog_left_open_is_recalled_on_start(env):
     _chat(env, "new", "quit")
     out = _chat(env, "Projector flickers", "skip", "3", "quit")
     greeting = out.split("you> ")[0]
@@ -165,9 +163,7 @@ def test_a_dialog_left_open_is_recalled_on_start(tmp_path):
     assert (ticket["title"], ticket["priority"]) == ("Projector flickers", "high")
 
 
-def test_a_draft_left_open_is_recalled_on_start_and_created_by_yes(tmp_path):
-    env = _env(tmp_path)
-    _admin(env)
+def test_a_draft_left_open_is_recalled_on_start_and_created_by_yes(env):
     _chat(env, "the scanner in room 12 is broken", "quit")
     out = _chat(env, "yes", "quit")
     assert 'You have a draft waiting: "the scanner in room 12 is broken"' in out.split("you> ")[0]

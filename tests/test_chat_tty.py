@@ -6,11 +6,14 @@ import json
 import os
 import pty
 import select
+import shutil
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+import pytest
 
 SCRIPT = Path(sys.executable).with_name("ticketbot")
 WAIT = 30.0
@@ -68,14 +71,26 @@ class Terminal:
         assert self.process.wait(timeout=WAIT) == 0
 
 
-def _env(tmp_path: Path) -> dict[str, str]:
-    env = {**os.environ, "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'chat.db'}"}
+@pytest.fixture(scope="module")
+def desk_with_alice(tmp_path_factory) -> Path:
+    """A database with the admin Alice, made once: each test starts from a copy (a process start is ~2 s)."""
+    folder = tmp_path_factory.mktemp("desk")
     added = subprocess.run(
         [str(SCRIPT), "members", "add", "Alice Admin", "--email", "alice@example.com", "--admin"],
-        env=env, capture_output=True, timeout=60,
+        env=_env(folder), capture_output=True, timeout=60,
     )
     assert added.returncode == 0
-    return env
+    return folder / "chat.db"
+
+
+@pytest.fixture
+def env(tmp_path, desk_with_alice) -> dict[str, str]:
+    shutil.copy(desk_with_alice, tmp_path / "chat.db")
+    return _env(tmp_path)
+
+
+def _env(folder: Path) -> dict[str, str]:
+    return {**os.environ, "DATABASE_URL": f"sqlite+aiosqlite:///{folder / 'chat.db'}"}
 
 
 def _tickets(env: dict[str, str]) -> list[dict]:
@@ -83,8 +98,7 @@ def _tickets(env: dict[str, str]) -> list[dict]:
     return json.loads(listed.stdout)
 
 
-def test_pasted_lines_are_one_message(tmp_path):
-    env = _env(tmp_path)
+def test_pasted_lines_are_one_message(env):
     with Terminal(env, "--as", "alice@example.com") as terminal:
         terminal.wait_for("you> ")
         terminal.type("Title: VPN drops\nPriority: p2\nDescription: since Monday, every hour\n")  # one paste
@@ -98,8 +112,7 @@ def test_pasted_lines_are_one_message(tmp_path):
     )
 
 
-def test_typed_lines_are_one_message_when_continued_by_a_backslash(tmp_path):
-    env = _env(tmp_path)
+def test_typed_lines_are_one_message_when_continued_by_a_backslash(env):
     with Terminal(env, "--as", "alice@example.com") as terminal:
         terminal.wait_for("you> ")
         terminal.type("Title: VPN drops\\\n")
@@ -112,8 +125,7 @@ def test_typed_lines_are_one_message_when_continued_by_a_backslash(tmp_path):
     assert (ticket["title"], ticket["priority"]) == ("VPN drops", "high")
 
 
-def test_a_typed_number_presses_the_button_of_the_card_on_screen(tmp_path):
-    env = _env(tmp_path)
+def test_a_typed_number_presses_the_button_of_the_card_on_screen(env):
     with Terminal(env, "--as", "alice@example.com") as terminal:
         terminal.wait_for("you> ")
         terminal.type("the printer on floor 3 is jammed\n")
@@ -127,8 +139,8 @@ def test_a_typed_number_presses_the_button_of_the_card_on_screen(tmp_path):
     assert ticket["title"] == "the printer on floor 3 is jammed"
 
 
-def test_ctrl_c_while_waiting_for_input_leaves_the_chat(tmp_path):
-    with Terminal(_env(tmp_path)) as terminal:
+def test_ctrl_c_while_waiting_for_input_leaves_the_chat(env):
+    with Terminal(env) as terminal:
         terminal.wait_for("you> ")
         terminal.process.send_signal(signal.SIGINT)  # what Ctrl-C sends to the terminal's foreground process
         assert terminal.process.wait(timeout=10) != 0  # it ends instead of waiting for a line that never comes
