@@ -168,6 +168,11 @@ class Core(Protocol):
 
     async def handle(self, event: InboundEvent) -> Reply: ...
 
+    async def pending(self, conversation: ConversationRef, actor: Actor) -> OutboundMessage | None:
+        """What this person left open in this conversation (a dialog's next question, a draft waiting for a
+        confirm), as a reminder an adapter may show when the person comes back; None when nothing is open."""
+        ...
+
 
 class DeliveryError(Exception):
     """Every refusal of every port: the outbox decides retry or dead from these fields.

@@ -5,6 +5,8 @@ Plain text has no markup and no mentions, so nothing is escaped.
 
 from __future__ import annotations
 
+from typing import Any
+
 from cards.model import Action, Card, ChoiceInput, Facts, Text, TextInput
 
 
@@ -32,3 +34,13 @@ def input_display(element: TextInput | ChoiceInput) -> str:
     if isinstance(element, TextInput):
         return element.value or "—"
     return next((c.title for c in element.choices if c.value == element.value), "—")
+
+
+def is_form(card: Card) -> bool:
+    """Whether the card has inputs (its buttons send what they hold)."""
+    return any(isinstance(element, TextInput | ChoiceInput) for element in card.body)
+
+
+def shown_values(card: Card) -> dict[str, Any]:
+    """What the card's inputs hold as shown, by input id: what pressing one of its buttons submits."""
+    return {e.id: e.value for e in card.body if isinstance(e, TextInput | ChoiceInput) and e.value is not None}

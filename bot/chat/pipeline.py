@@ -30,12 +30,12 @@ from bot.chat.replies import help_message
 from bot.chat.turn import ChatTurn
 from bot.desk import Desk
 from bot.desk.errors import TicketbotError
-from bot.seam import EventKind, InboundEvent, OutboundMessage, Reply
+from bot.seam import Actor, ConversationRef, EventKind, InboundEvent, OutboundMessage, Reply
 from cards import verbs
 from cards.builders import welcome_card
-from dialogs.engine import Dialog, DialogEngine
+from dialogs.engine import Dialog, DialogEngine, render_question
 from dialogs.replies import notice_card, say
-from dialogs.store import DialogStore, Loaded
+from dialogs.store import DialogKey, DialogStore, Loaded
 from dialogs.thread_notes import thread_note
 from storage.models import SeenEvent, utcnow
 
@@ -74,6 +74,31 @@ class Router:
             except Exception:
                 log.exception("failed to handle %s event in %s", event.kind.value, event.conversation.platform)
                 return Reply(messages=(say(FAILURE),))
+
+    async def pending(self, conversation: ConversationRef, actor: Actor) -> OutboundMessage | None:
+        """The draft or the dialog question this person left open here, as a reminder (answers nothing)."""
+        key = DialogKey(conversation.platform, conversation.conversation_id, actor.user_id)
+        state = (await self.dialogs.store.load(key)).state
+        if state is None:
+            return None
+        if state.dialog == drafts.DIALOG:
+            f = state.data["fields"]
+            return say(
+                f"You have a draft waiting: \"{f['title']}\" ({f['priority']}, {f['board']}). "
+                "Say `yes` to create it or `cancel` to drop it."
+            )
+        dialog = self.dialogs.dialogs.get(state.dialog)
+        step = next((s for s in dialog.steps if s.name == state.step), None) if dialog else None
+        if dialog is None or step is None:
+            return None
+        event = InboundEvent(kind=EventKind.MESSAGE, conversation=conversation, actor=actor, idempotency_key="")
+        async with self.desk.db.unit():
+            principal = await self.desk.members.principal_for(actor)
+            question = await step.question(state.data, ChatTurn(self.desk, principal, event, self.dialogs, ""))
+        if question is None:
+            return None
+        prefix = f"You left off in the middle of the {dialog.title}; next question:"
+        return render_question(question, dialog.title.capitalize(), prefix)
 
     async def _serialize(self, session: AsyncSession, event: InboundEvent) -> None:
         if self.desk.db.dialect == "postgresql":
