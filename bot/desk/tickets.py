@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select, update
+from sqlalchemy import Select, column, func, or_, select, table, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -30,12 +30,16 @@ from storage.models import (
     Ticket,
     TicketEventRow,
     TimelineEntry,
+    ticket_assignees,
     utcnow,
 )
 
 MAX_TITLE = 200
 MAX_NOTE = 10_000
 MAX_DESCRIPTION = 20_000
+TRIGRAM = 3  # the shortest word a trigram index can find
+# The SQLite full-text table (migration ops01): rowid is the ticket id; its hidden column of the same name MATCHes.
+TICKETS_FTS = table("tickets_fts", column("rowid"), column("tickets_fts"))
 
 
 @dataclass(frozen=True)
@@ -62,6 +66,11 @@ def _priority(word: str) -> str:
     if priority is None:
         raise Invalid(f"'{word}' is not a priority. Use one of: {', '.join(PRIORITIES)}.")
     return priority
+
+
+def _like_literal(text: str) -> str:
+    """`text` for a LIKE pattern with `\\` as the escape: its `%`, `_` and `\\` match themselves."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _change(field: str, old: Any, new: Any) -> dict[str, Any]:
@@ -285,7 +294,8 @@ class TicketService:
         if open_only:
             query = query.where(Status.is_closed.is_(False))
         if assignee_id is not None:
-            query = query.where(Ticket.assignees.any(Member.id == assignee_id))
+            assigned = select(ticket_assignees.c.ticket_id).where(ticket_assignees.c.member_id == assignee_id)
+            query = query.where(Ticket.id.in_(assigned))
         if requester is not None:
             mine = []
             if requester.member_id is not None:
@@ -293,11 +303,31 @@ class TicketService:
             if requester.identity_id is not None:
                 mine.append(Ticket.requester_identity_id == requester.identity_id)
             query = query.where(or_(*mine)) if mine else query.where(False)
-        for word in (words or "").split():
-            pattern = f"%{word.lower()}%"
-            query = query.where(or_(func.lower(Ticket.title).like(pattern), func.lower(Ticket.description).like(pattern)))
+        query = self._matching(query, (words or "").split())
         async with self.db.sessions() as session:
             return (await session.scalars(query)).unique().all()
+
+    def _matching(self, query: Select[tuple[Ticket]], words: list[str]) -> Select[tuple[Ticket]]:
+        """Only tickets whose title or description contains every word, literally (`100%` is no wildcard).
+
+        Words of three characters or more go through the trigram index (SQLite FTS5 `tickets_fts`, PostgreSQL
+        pg_trgm GIN indexes behind `lower(...) LIKE`); shorter words have no trigram and are matched by LIKE.
+        """
+        indexed = [w for w in words if len(w) >= TRIGRAM]
+        if self.db.is_sqlite and indexed:
+            phrases = " ".join('"' + w.replace('"', '""') + '"' for w in indexed)
+            found = select(TICKETS_FTS.c.rowid).where(TICKETS_FTS.c.tickets_fts.op("MATCH")(phrases))
+            query = query.where(Ticket.id.in_(found))
+            words = [w for w in words if len(w) < TRIGRAM]
+        for word in words:
+            pattern = "%" + _like_literal(word.lower()) + "%"
+            query = query.where(
+                or_(
+                    func.lower(Ticket.title).like(pattern, escape="\\"),
+                    func.lower(Ticket.description).like(pattern, escape="\\"),
+                )
+            )
+        return query
 
     async def update(
         self,
