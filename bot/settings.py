@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -18,6 +20,8 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
 
     database_url: str = Field(DEFAULT_DATABASE_URL, validation_alias=_env("DATABASE_URL"))
+    # PostgreSQL connections per process, fixed (storage/db.py says why); 32 serves 64 concurrent turns.
+    database_pool_size: int = Field(32, ge=1, validation_alias=_env("TICKETBOT_DB_POOL_SIZE"))
     bot_name: str = Field("Ticketbot", validation_alias=_env("TICKETBOT_NAME"))
 
     microsoft_app_id: str = Field("", validation_alias=_env("MicrosoftAppId"))
@@ -35,3 +39,7 @@ class Settings(BaseSettings):
     webex_api_url: str = Field("https://webexapis.com/v1/", validation_alias=_env("WEBEX_API_URL"))
 
     hook_secret: SecretStr = Field(SecretStr(""), validation_alias=_env("TICKETBOT_HOOK_SECRET"))
+
+    metrics_key: SecretStr = Field(SecretStr(""), validation_alias=_env("TICKETBOT_METRICS_KEY"))
+    log_format: Literal["text", "json"] = Field("text", validation_alias=_env("TICKETBOT_LOG_FORMAT"))
+    shutdown_timeout: float = Field(30.0, gt=0, validation_alias=_env("TICKETBOT_SHUTDOWN_TIMEOUT"))

@@ -8,15 +8,16 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
-from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.desk.errors import TicketbotError
-from bot.services import Services
 from bot.settings import Settings
+
+if TYPE_CHECKING:
+    from bot.services import Services
 
 T = TypeVar("T")
 
@@ -36,7 +37,11 @@ def fail(message: str) -> typer.Exit:
 
 
 def run(work: Callable[[Services], Awaitable[T]], *, migrate: bool = True) -> T:
-    """Run `work` with fresh services over the configured database; domain errors become one-line errors."""
+    """Run `work` with fresh services over the configured database; domain errors become one-line errors.
+
+    Commands that only read pass `migrate=False`: they skip the schema check (and importing Alembic), and
+    a database that was never migrated is reported with the command that fixes it."""
+    from bot.services import Services
 
     async def main() -> T:
         services = Services(Settings())
@@ -52,7 +57,8 @@ def run(work: Callable[[Services], Awaitable[T]], *, migrate: bool = True) -> T:
     except TicketbotError as exc:
         raise fail(str(exc)) from None
     except (SQLAlchemyError, OSError) as exc:
-        raise fail(f"the database failed: {type(exc).__name__}: {str(exc).splitlines()[0][:200]}") from None
+        hint = "" if migrate else " (if the schema is missing, run `ticketbot db upgrade`)"
+        raise fail(f"the database failed: {type(exc).__name__}: {str(exc).splitlines()[0][:200]}{hint}") from None
 
 
 def emit(as_json: bool, data: Any, text: str) -> None:
@@ -62,4 +68,6 @@ def emit(as_json: bool, data: Any, text: str) -> None:
 
 def safe_url(url: str) -> str:
     """A database URL fit for a log line (no password)."""
+    from sqlalchemy.engine import make_url
+
     return make_url(url).render_as_string(hide_password=True)

@@ -23,7 +23,7 @@ def keys_create(name: str) -> None:
 @keys_app.command("list")
 def keys_list(as_json: bool = JSON_OPTION) -> None:
     """List API keys (never the keys themselves)."""
-    keys = run(lambda s: KeyService(s.db).list())
+    keys = run(lambda s: KeyService(s.db).list(), migrate=False)
     text = "\n".join(
         f"{k.id}  {k.prefix}…  {k.name}  {'revoked' if k.revoked_at else 'active'}" for k in keys
     ) or "no keys"

@@ -7,18 +7,21 @@ from __future__ import annotations
 
 import logging
 import sys
+from typing import TYPE_CHECKING
 
 import typer
 
 from bot.cli.boards import boards_app
 from bot.cli.common import group, run, safe_url
+from bot.cli.doctor import doctor
 from bot.cli.keys import keys_app
 from bot.cli.manifest import manifest_app
 from bot.cli.members import members_app
 from bot.cli.tickets import tickets_app
-from bot.seam import Actor
-from bot.services import Services
 from bot.settings import Settings
+
+if TYPE_CHECKING:
+    from bot.services import Services
 
 app = typer.Typer(help="ticketbot: a chat front end for a ticket desk.", no_args_is_help=True, rich_markup_mode=None)
 db_app = group("Database schema.")
@@ -28,6 +31,7 @@ app.add_typer(members_app, name="members")
 app.add_typer(tickets_app, name="tickets")
 app.add_typer(keys_app, name="keys")
 app.add_typer(manifest_app, name="manifest")
+app.command()(doctor)
 
 
 @app.command()
@@ -35,19 +39,29 @@ def serve(
     host: str = typer.Option("127.0.0.1", help="Address to listen on."),
     port: int = typer.Option(3978, help="Port to listen on."),
 ) -> None:
-    """Serve the bot and the HTTP API (upgrades the database first)."""
+    """Serve the bot and the HTTP API (upgrades the database first).
+
+    On SIGTERM or SIGINT it stops accepting connections, lets the turns in flight finish for up to
+    TICKETBOT_SHUTDOWN_TIMEOUT seconds, and exits 0."""
     from aiohttp import web
 
     from bot.app import MOUNTED, create_app
+    from bot.logs import configure
+    from bot.services import Services
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = Settings()
+    configure(settings.log_format)
     log = logging.getLogger("ticketbot")
     log.info("database: %s", safe_url(settings.database_url))
     application = create_app(Services(settings))
     for mounted in application[MOUNTED]:
         log.info("platform %s: %s · %s", mounted.platform, mounted.description, ", ".join(mounted.routes) or "no routes")
-    web.run_app(application, host=host, port=port, print=None)
+    if settings.metrics_key.get_secret_value():
+        log.info("metrics: GET /metrics (bearer key)")
+    # The request log middleware writes one line per request, so aiohttp's own access log is off.
+    web.run_app(
+        application, host=host, port=port, print=None, access_log=None, shutdown_timeout=settings.shutdown_timeout
+    )
 
 
 @app.command()
@@ -58,6 +72,7 @@ def chat(
     import getpass
 
     from adapters.console import PLATFORM, ConsoleChat
+    from bot.seam import Actor
 
     async def work(services: Services) -> None:
         member = await services.members.resolve(as_email) if as_email else None

@@ -7,7 +7,6 @@ from pathlib import Path
 import typer
 
 from bot.settings import Settings
-from manifest.teams import FALLBACK_WEBSITE, build_teams_package
 
 manifest_app = typer.Typer(help="Build install artifacts: the Teams app package.", no_args_is_help=True,
                            rich_markup_mode=None)
@@ -27,6 +26,8 @@ def teams(
     website: str | None = typer.Option(None, "--website", help="Developer website [default: https://DOMAIN/]."),
 ) -> None:
     """Write the Teams app package: manifest.json, color.png and outline.png in one zip."""
+    from manifest.teams import FALLBACK_WEBSITE, build_teams_package
+
     settings = Settings()
     bot_id = bot_id or settings.microsoft_app_id
     if not bot_id:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
 
 from bot.cli.common import JSON_OPTION, emit, group, run
 from bot.desk.principal import CLI_ADMIN, Principal
 from bot.desk.serialize import note_dict, ticket_dict, timeline_dict
-from bot.services import Services
+
+if TYPE_CHECKING:
+    from bot.services import Services
 
 tickets_app = group("Tickets, for scripts and admins.")
 
@@ -69,7 +73,7 @@ def tickets_show(number: int, as_json: bool = JSON_OPTION) -> None:
     async def work(s: Services):
         return await s.tickets.get(number), await s.tickets.notes(number), await s.tickets.history(number)
 
-    ticket, notes, history = run(work)
+    ticket, notes, history = run(work, migrate=False)
     data = ticket_dict(ticket) | {"notes": [note_dict(n) for n in notes], "history": [timeline_dict(h) for h in history]}
     lines = [_ticket_text(ticket)]
     if notes:
@@ -105,7 +109,7 @@ def tickets_list(
             limit=limit,
         )
 
-    tickets = run(work)
+    tickets = run(work, migrate=False)
     text = "\n".join(f"#{t.number}  {t.status.name:<12} {t.priority:<8} {t.title}" for t in tickets) or "no tickets"
     emit(as_json, [ticket_dict(t) for t in tickets], text)
 

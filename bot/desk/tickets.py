@@ -307,7 +307,7 @@ class TicketService:
         async with self.db.sessions() as session:
             return (await session.scalars(query)).unique().all()
 
-    def _matching(self, query: Select[tuple[Ticket]], words: list[str]) -> Select[tuple[Ticket]]:
+    def _matching(self, query: Select[Any], words: Sequence[str]) -> Select[Any]:
         """Only tickets whose title or description contains every word, literally (`100%` is no wildcard).
 
         Words of three characters or more go through the trigram index (SQLite FTS5 `tickets_fts`, PostgreSQL
