@@ -21,15 +21,16 @@ REPLY_DELAY = 2.0  # how long the stub holds the bot's reply: the turn is in fli
 
 
 class SlowConnector(BotConnectorStub):
-    """A Bot Connector that takes `REPLY_DELAY` seconds to accept a reply, and says when one arrived."""
+    """A Bot Connector that takes `delay` seconds to accept a reply, and says when one arrived."""
 
-    def __init__(self) -> None:
+    def __init__(self, delay: float = REPLY_DELAY) -> None:
         super().__init__()
+        self.delay = delay
         self.reply_arrived = asyncio.Event()
 
     async def _post_activity(self, request: web.Request) -> web.Response:
         self.reply_arrived.set()
-        await asyncio.sleep(REPLY_DELAY)
+        await asyncio.sleep(self.delay)
         return await super()._post_activity(request)
 
 
@@ -60,18 +61,22 @@ async def _refuses_connections(http: aiohttp.ClientSession, url: str) -> bool:
     return False
 
 
+def _env(tmp_path: Path, shutdown_timeout: float) -> dict[str, str]:
+    return {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("Microsoft", "SLACK_", "WEBEX_", "TEAMS_"))},
+        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'serve.db'}",
+        "TICKETBOT_LOG_FORMAT": "json",
+        "TICKETBOT_SHUTDOWN_TIMEOUT": str(shutdown_timeout),
+        "TICKETBOT_METRICS_KEY": "s3cret-metrics-key",
+        "MicrosoftAppPassword": "s3cret-app-password",
+    }
+
+
 async def test_sigterm_finishes_the_turn_in_flight_then_exits_0(tmp_path):
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     log = tmp_path / "serve.log"
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("Microsoft", "SLACK_", "WEBEX_", "TEAMS_"))},
-        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'serve.db'}",
-        "TICKETBOT_LOG_FORMAT": "json",
-        "TICKETBOT_SHUTDOWN_TIMEOUT": "10",
-        "TICKETBOT_METRICS_KEY": "s3cret-metrics-key",
-        "MicrosoftAppPassword": "s3cret-app-password",
-    }
+    env = _env(tmp_path, 10)
     async with SlowConnector() as connector, aiohttp.ClientSession() as http:
         with log.open("w") as out:
             proc = await asyncio.create_subprocess_exec(
@@ -101,3 +106,26 @@ async def test_sigterm_finishes_the_turn_in_flight_then_exits_0(tmp_path):
     assert len(turns) == 1
     assert turns[0]["status"] == 200 and turns[0]["method"] == "POST" and turns[0]["latency_ms"] >= REPLY_DELAY * 1000
     assert len(turns[0]["request_id"]) == 32
+
+
+async def test_a_turn_longer_than_the_shutdown_bound_does_not_hold_the_process(tmp_path):
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    async with SlowConnector(delay=30) as connector, aiohttp.ClientSession() as http:
+        proc = await asyncio.create_subprocess_exec(
+            str(SCRIPT), "serve", "--port", str(port), env=_env(tmp_path, 0.5),
+            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+        )
+        try:
+            await _wait_until_up(http, url)
+            activity = payload("message.personal.msteams-docs.json", connector.service_url)
+            activity["text"] = "help"
+            turn = asyncio.create_task(http.post(f"{url}/api/messages", json=activity))
+            await asyncio.wait_for(connector.reply_arrived.wait(), 15)
+            proc.send_signal(signal.SIGTERM)
+            assert await asyncio.wait_for(proc.wait(), 10) == 0  # well before the reply's 30 s
+            turn.cancel()
+        finally:
+            if proc.returncode is None:
+                proc.kill()
+                await proc.wait()
