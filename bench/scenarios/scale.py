@@ -129,7 +129,10 @@ async def _plans(services: Services) -> list[str]:
 
     def capture(_conn, _cursor, statement, params, _context, _many) -> None:
         if statement.lstrip().startswith("SELECT tickets.") and "FROM tickets" in statement:
-            captured.append((label[0], params, statement))
+            what = label[0]
+            if what == "my tickets":  # the requester's list, then the assignee's
+                what += " (as requester)" if not captured else " (as assignee)"
+            captured.append((what, params, statement))
 
     sync = services.db.engine.sync_engine
     event.listen(sync, "before_cursor_execute", capture)
