@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 3978
 
-.PHONY: run test install install-dev clean
+.PHONY: run test bench install install-dev clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,11 @@ test: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Benchmarks against the bare frameworks, at scale, CLI start-up and memory (bench/README.md). Prints tables; a
+# slow figure never fails it. PostgreSQL rows need BENCH_POSTGRES_URL or TICKETBOT_TEST_POSTGRES_URL.
+bench: install-dev
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache

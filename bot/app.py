@@ -15,7 +15,9 @@ from importlib.metadata import entry_points
 
 from aiohttp import web
 
+from bot import metrics
 from bot.api import PREFIX, create_api, hooks
+from bot.logs import request_log
 from bot.seam import Mounted
 from bot.services import Services
 from bot.web import MAX_BODY, errors_as_json
@@ -59,8 +61,12 @@ def install_adapters(app: web.Application, services: Services) -> list[Mounted]:
 
 
 def create_app(services: Services, *, upgrade: bool = True) -> web.Application:
-    """The whole HTTP application over `services`; upgrades the schema on start unless told not to."""
-    app = web.Application(client_max_size=MAX_BODY, middlewares=[errors_as_json])
+    """The whole HTTP application over `services`; upgrades the schema on start unless told not to.
+
+    The request log wraps everything (it sees the final status and stamps the request id), the metrics next,
+    then the JSON errors."""
+    middlewares = [request_log, services.metrics.middleware, errors_as_json]
+    app = web.Application(client_max_size=MAX_BODY, middlewares=middlewares)
     app[SERVICES] = services
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
@@ -68,6 +74,9 @@ def create_app(services: Services, *, upgrade: bool = True) -> web.Application:
     secret = services.settings.hook_secret.get_secret_value()
     if secret:
         app.router.add_post(hooks.PATH, hooks.TicketHookEndpoint(services.desk, secret).handle)
+    metrics_key = services.settings.metrics_key.get_secret_value()
+    if metrics_key:
+        app.router.add_get(metrics.PATH, services.metrics.handler(metrics_key, services.db))
     app[MOUNTED] = install_adapters(app, services)
     tasks: list[asyncio.Task[None]] = []
 

@@ -329,3 +329,16 @@ class Mounted:
     ports: tuple[ChatPort, ...] = ()
     ready: Callable[[], bool] | None = None
     background: tuple[Callable[[], Awaitable[None]], ...] = ()
+
+
+@dataclass(frozen=True)
+class Check:
+    """One `ticketbot doctor` check (an adapter offers its own through the `ticketbot.checks` entry points).
+
+    `run` returns what it found ("token acquired for app 1234…") and raises on failure; `fix` says what to do
+    when it fails. Checks only read: they never change the database or a platform's state.
+    """
+
+    name: str
+    run: Callable[[], Awaitable[str]]
+    fix: str

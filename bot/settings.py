@@ -25,6 +25,8 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
 
     database_url: str = Field(DEFAULT_DATABASE_URL, validation_alias=_env("DATABASE_URL"))
+    # PostgreSQL connections per process, fixed (storage/db.py says why); 32 serves 64 concurrent turns.
+    database_pool_size: int = Field(32, ge=1, validation_alias=_env("TICKETBOT_DB_POOL_SIZE"))
     bot_name: str = Field("Ticketbot", validation_alias=_env("TICKETBOT_NAME"))
     timezone: str = Field("UTC", validation_alias=_env("TICKETBOT_TIMEZONE"))
 
@@ -103,3 +105,6 @@ class Settings(BaseSettings):
     def teams_service_url_host_list(self) -> tuple[str, ...]:
         """`TEAMS_SERVICE_URL_HOSTS` as lowercase host names (comma-separated; `*.domain` for its subdomains)."""
         return tuple(h.strip().lower() for h in self.teams_service_url_hosts.split(",") if h.strip())
+    metrics_key: SecretStr = Field(SecretStr(""), validation_alias=_env("TICKETBOT_METRICS_KEY"))
+    log_format: Literal["text", "json"] = Field("text", validation_alias=_env("TICKETBOT_LOG_FORMAT"))
+    shutdown_timeout: float = Field(30.0, gt=0, validation_alias=_env("TICKETBOT_SHUTDOWN_TIMEOUT"))

@@ -219,9 +219,11 @@ class BotRunner(web.AppRunner):
         )
 
 
-async def serve_until_stopped(app: web.Application, host: str, port: int) -> None:
-    """Serve `app` on host:port with `BotRunner` until SIGINT or SIGTERM, then shut down cleanly."""
-    runner = BotRunner(app, handle_signals=False)
+async def serve_until_stopped(app: web.Application, host: str, port: int, *, shutdown_timeout: float) -> None:
+    """Serve `app` on host:port with `BotRunner` until SIGINT or SIGTERM, then shut down cleanly: stop accepting,
+    let the requests in flight finish for up to `shutdown_timeout` seconds, run the app's cleanup. The request
+    log middleware writes one line per request, so aiohttp's own access log is off."""
+    runner = BotRunner(app, handle_signals=False, access_log=None, shutdown_timeout=shutdown_timeout)
     await runner.setup()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -2,7 +2,11 @@
 
 SQLite runs in WAL mode with `synchronous=NORMAL`, foreign keys on and a busy timeout, through ONE pooled
 connection: measured here, the default pool makes writers fight over the file lock (p99 1-2 s), while one
-connection gives the same throughput with p99 under 200 ms. PostgreSQL uses asyncpg with a normal pool.
+connection gives the same throughput with p99 under 200 ms. PostgreSQL uses asyncpg with a fixed pool of
+`pool_size` connections and no overflow: overflow connections are opened and closed again under load (the
+measured cost of the old 10 + 10 pool at 64 concurrent turns); with a fixed pool, turns beyond it wait for a
+connection instead. Each process holds up to `pool_size` server connections (PostgreSQL's `max_connections`,
+100 by default, bounds processes × pool size).
 
 `unit()` opens one transaction for a whole piece of work (a chat turn: its idempotency key, the conversation,
 the identity, the change and its deliveries). Inside it, `transaction()` is a SAVEPOINT of that transaction
@@ -35,8 +39,11 @@ def _sqlite_begin(connection) -> None:
     connection.exec_driver_sql("BEGIN")
 
 
-def make_engine(url: str) -> AsyncEngine:
-    """An engine for `url`: one shared connection on SQLite, a pool on PostgreSQL."""
+TOOL_POOL_SIZE = 5  # one-off tools and tests; the services pass the setting TICKETBOT_DB_POOL_SIZE
+
+
+def make_engine(url: str, pool_size: int = TOOL_POOL_SIZE) -> AsyncEngine:
+    """An engine for `url`: one shared connection on SQLite, a fixed pool of `pool_size` on PostgreSQL."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         engine = create_async_engine(
@@ -45,15 +52,15 @@ def make_engine(url: str) -> AsyncEngine:
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         event.listen(engine.sync_engine, "begin", _sqlite_begin)
         return engine
-    return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+    return create_async_engine(url, pool_size=pool_size, max_overflow=0, pool_timeout=60, pool_pre_ping=True)
 
 
 class Database:
     """The engine and the session factory of one database."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, pool_size: int = TOOL_POOL_SIZE) -> None:
         self.url = url
-        self.engine = make_engine(url)
+        self.engine = make_engine(url, pool_size)
         self._factory = async_sessionmaker(self.engine, expire_on_commit=False)
         self._unit: ContextVar[AsyncSession | None] = ContextVar(f"unit-{id(self)}", default=None)
 

@@ -29,3 +29,18 @@ async def upgrade(db: Database) -> None:
     """Bring the database schema to the newest revision (idempotent)."""
     async with db.engine.begin() as conn:
         await conn.run_sync(_upgrade)
+
+
+def _revisions(connection: Connection) -> tuple[set[str], set[str]]:
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    current = set(MigrationContext.configure(connection).get_current_heads())
+    head = set(ScriptDirectory.from_config(alembic_config()).get_heads())
+    return current, head
+
+
+async def revisions(db: Database) -> tuple[set[str], set[str]]:
+    """The schema's current revisions and the newest ones the code has (equal when it is up to date)."""
+    async with db.engine.connect() as conn:
+        return await conn.run_sync(_revisions)

@@ -76,6 +76,7 @@ def test_serve_answers_healthz_and_logs_no_secret(tmp_path):
         "MicrosoftAppPassword": "s3cret-app-password",
         "SLACK_BOT_TOKEN": "xoxb-s3cret-token",
         "SLACK_SIGNING_SECRET": "s3cret-signing",
+        "TICKETBOT_METRICS_KEY": "s3cret-metrics-key",
     }
     script = Path(sys.executable).with_name("ticketbot")
     proc = subprocess.Popen(
@@ -97,5 +98,7 @@ def test_serve_answers_healthz_and_logs_no_secret(tmp_path):
         output = proc.communicate(timeout=20)[0]
     assert "platform teams: on (local, loopback only, unauthenticated) · POST /api/messages" in output
     assert "platform slack: on (HTTP events, one workspace) · POST /slack/events" in output
+    assert "metrics: GET /metrics (bearer key)" in output
+    assert "GET /healthz 200" in output  # the request log line
     assert "s3cret" not in output
     assert (tmp_path / "serve.db").exists()

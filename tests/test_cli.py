@@ -136,15 +136,11 @@ def test_help_everywhere(cli):
 
 
 def test_python_dash_m_bot(cli, tmp_path):
-    done = subprocess.run(
-        [sys.executable, "-m", "bot", "boards", "list"],
-        env={**os.environ, "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'm.db'}"},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert done.returncode == 0, done.stderr
-    assert "Service Desk" in done.stdout
+    env = {**os.environ, "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'm.db'}"}
+    for args, expected in ((("db", "upgrade"), "up to date"), (("boards", "list"), "Service Desk")):
+        done = subprocess.run([sys.executable, "-m", "bot", *args], env=env, capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+        assert expected in done.stdout
 
 
 async def test_keys_from_the_cli_open_the_api_as_their_member(cli):

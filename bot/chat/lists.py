@@ -14,7 +14,7 @@ from typing import Any
 from bot.chat.turn import ChatTurn
 from bot.desk import policy
 from bot.desk.errors import Invalid
-from bot.desk.views import ticket_view
+from bot.desk.views import ticket_views
 from bot.seam import OutboundMessage, Reply
 from cards.builders import LIST_LIMIT, list_card
 from dialogs.store import DialogKey, State
@@ -59,7 +59,7 @@ async def show_page(turn: ChatTurn, kind: str, value: str, offset: int = 0) -> R
         tickets = await desk.tickets.list(words=value, requester=requester, limit=page_size, offset=offset)
         title, empty = f"Tickets matching “{value}”", "No tickets match."
     shown = list(tickets[:LIST_LIMIT])
-    views = [await ticket_view(desk.db, t, principal) for t in shown]
+    views = await ticket_views(desk.db, shown, principal)
     more = len(tickets) > LIST_LIMIT
     next_page = {"list": kind, "value": value, "offset": offset + LIST_LIMIT} if more else None
     key = _paging_key(turn)

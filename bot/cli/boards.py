@@ -13,7 +13,7 @@ boards_app = group("Boards and their workflows.")
 @boards_app.command("list")
 def boards_list(as_json: bool = JSON_OPTION) -> None:
     """List boards with their workflows."""
-    boards = run(lambda s: s.boards.list())
+    boards = run(lambda s: s.boards.list(), migrate=False)
     text = "\n".join(
         f"{b.name} (default priority {b.default_priority}): " + " → ".join(st.name for st in b.statuses) for b in boards
     )
@@ -40,7 +40,7 @@ def boards_add(
 @boards_app.command("statuses")
 def boards_statuses(board: str, as_json: bool = JSON_OPTION) -> None:
     """Show a board's status workflow."""
-    row = run(lambda s: s.boards.get(board))
+    row = run(lambda s: s.boards.get(board), migrate=False)
     text = "\n".join(f"{st.position + 1}. {st.name}{' (closed)' if st.is_closed else ''}" for st in row.statuses)
     emit(as_json, [StatusOut.of(st) for st in row.statuses], text)
 

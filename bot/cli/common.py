@@ -14,7 +14,7 @@ import json
 import socket
 import sys
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
 from pydantic import BaseModel
@@ -24,8 +24,10 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.desk.audit import AuditLog
 from bot.desk.errors import TicketbotError
 from bot.desk.principal import CLI_ADMIN
-from bot.services import Services
 from bot.settings import Settings
+
+if TYPE_CHECKING:
+    from bot.services import Services
 
 T = TypeVar("T")
 
@@ -49,8 +51,11 @@ def run(
 ) -> T:
     """Run `work` with fresh services over the configured database; domain errors become one-line errors.
 
-    With `audit`, a successful run is recorded as that action, by `actor` (the CLI admin by default).
+    With `audit`, a successful run is recorded as that action, by `actor` (the CLI admin by default). Commands
+    that only read pass `migrate=False`: they skip the schema check (and importing Alembic), and a database that
+    was never migrated is reported with the command that fixes it.
     """
+    from bot.services import Services
 
     async def main() -> T:
         services = Services(Settings())
@@ -74,7 +79,8 @@ def run(
     except TicketbotError as exc:
         raise fail(str(exc)) from None
     except (SQLAlchemyError, OSError) as exc:
-        raise fail(f"the database failed: {type(exc).__name__}: {str(exc).splitlines()[0][:200]}") from None
+        hint = "" if migrate else " (if the schema is missing, run `ticketbot db upgrade`)"
+        raise fail(f"the database failed: {type(exc).__name__}: {str(exc).splitlines()[0][:200]}{hint}") from None
 
 
 def _plain(data: Any) -> Any:

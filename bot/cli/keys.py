@@ -39,7 +39,7 @@ def keys_create(
 @keys_app.command("list")
 def keys_list(as_json: bool = JSON_OPTION) -> None:
     """List API keys (never the keys themselves)."""
-    keys = run(lambda s: KeyService(s.db).list())
+    keys = run(lambda s: KeyService(s.db).list(), migrate=False)
     text = "\n".join(
         f"{k.id}  {k.prefix}…  {k.name}  {'admin' if k.is_admin else 'member'}  "
         f"{'revoked' if k.revoked_at else 'active'}"

@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import logging
 import sys
+from typing import TYPE_CHECKING
 
 import typer
 
 from bot.cli.boards import boards_app
 from bot.cli.common import group, run, safe_url
+from bot.cli.doctor import doctor
 from bot.cli.keys import keys_app
 from bot.cli.mail import mail_app
 from bot.cli.manifest import manifest_app
@@ -21,8 +23,10 @@ from bot.cli.tickets import tickets_app
 from bot.cli.web import web_app
 from bot.cli.webex import webex_app
 from bot.seam import Actor
-from bot.services import Services
 from bot.settings import Settings
+
+if TYPE_CHECKING:
+    from bot.services import Services
 
 app = typer.Typer(help="ticketbot: a chat front end for a ticket desk.", no_args_is_help=True, rich_markup_mode=None)
 db_app = group("Database schema.")
@@ -40,6 +44,7 @@ app.add_typer(rules_app, name="rules")
 app.add_typer(forwards_app, name="forwards")
 app.add_typer(outbox_app, name="outbox")
 app.command("worker")(worker)
+app.command()(doctor)
 
 
 @app.command()
@@ -47,14 +52,19 @@ def serve(
     host: str = typer.Option("127.0.0.1", help="Address to listen on."),
     port: int = typer.Option(3978, help="Port to listen on."),
 ) -> None:
-    """Serve the bot and the HTTP API (upgrades the database first)."""
+    """Serve the bot and the HTTP API (upgrades the database first).
+
+    On SIGTERM or SIGINT it stops accepting connections, lets the turns in flight finish for up to
+    TICKETBOT_SHUTDOWN_TIMEOUT seconds, and exits 0."""
     import asyncio
 
     from bot.app import MOUNTED, create_app
+    from bot.logs import configure
+    from bot.services import Services
     from bot.web import serve_until_stopped
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = Settings()
+    configure(settings.log_format)
     log = logging.getLogger("ticketbot")
     log.info("database: %s", safe_url(settings.database_url))
     application = create_app(Services(settings))
@@ -64,7 +74,9 @@ def serve(
     if any(mounted.platform == "web" for mounted in application[MOUNTED]):
         shown = "127.0.0.1" if host in {"", "0.0.0.0", "::"} else (f"[{host}]" if ":" in host else host)
         typer.echo(f"Web chat: open http://{shown}:{port}/chat")
-    asyncio.run(serve_until_stopped(application, host, port))
+    if settings.metrics_key.get_secret_value():
+        log.info("metrics: GET /metrics (bearer key)")
+    asyncio.run(serve_until_stopped(application, host, port, shutdown_timeout=settings.shutdown_timeout))
 
 
 @app.command()

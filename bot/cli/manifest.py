@@ -52,6 +52,7 @@ def teams(
     terms_url: str | None = typer.Option(None, "--terms-url", help="[default: https://DOMAIN/terms, served]"),
 ) -> None:
     """Write the Teams app package: manifest.json, color.png and outline.png in one zip."""
+
     settings = Settings()
     bot_id = bot_id or settings.microsoft_app_id
     if not bot_id:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
 
 from bot.api.schemas import MemberOut
 from bot.cli.common import JSON_OPTION, emit, group, run
-from bot.services import Services
+
+if TYPE_CHECKING:
+    from bot.services import Services
 
 members_app = group("Members of the desk and their chat identities.")
 
@@ -33,7 +37,7 @@ def members_add(
 @members_app.command("list")
 def members_list(as_json: bool = JSON_OPTION) -> None:
     """List members and their linked platforms."""
-    members = run(lambda s: s.members.list())
+    members = run(lambda s: s.members.list(), migrate=False)
     lines = []
     for m in members:
         linked = ", ".join(i.platform for i in m.identities) or "no chat identity"

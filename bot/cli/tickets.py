@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
 
 from bot.api.schemas import NoteOut, TicketDetail, TicketOut, TimelineOut
 from bot.cli.common import JSON_OPTION, emit, group, run
 from bot.desk.history import history_lines
 from bot.desk.principal import CLI_ADMIN, Principal
-from bot.services import Services
 from bot.settings import Settings
+
+if TYPE_CHECKING:
+    from bot.services import Services
 
 tickets_app = group("Tickets, for scripts and admins.")
 
@@ -71,7 +75,7 @@ def tickets_show(number: int, as_json: bool = JSON_OPTION) -> None:
     async def work(s: Services):
         return await s.tickets.get(number), await s.tickets.notes(number), await s.tickets.history(number)
 
-    ticket, notes, history = run(work)
+    ticket, notes, history = run(work, migrate=False)
     data = TicketDetail(
         **TicketOut.of(ticket).model_dump(),
         notes=[NoteOut.of(n) for n in notes],
@@ -112,7 +116,7 @@ def tickets_list(
             limit=limit,
         )
 
-    tickets = run(work)
+    tickets = run(work, migrate=False)
     text = "\n".join(f"#{t.number}  {t.status.name:<12} {t.priority:<8} {t.title}" for t in tickets) or "no tickets"
     emit(as_json, [TicketOut.of(t) for t in tickets], text)
 

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, false, func, or_, select, update
+from sqlalchemy import Select, column, false, func, or_, select, table, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -35,11 +35,15 @@ from storage.models import (
     Ticket,
     TicketEventRow,
     TimelineEntry,
+    ticket_assignees,
     utcnow,
 )
 
 SHOWN_DIGITS = 40
 LIKE_ESCAPE = "\\"
+TRIGRAM = 3  # the shortest word a trigram index can find
+# The SQLite full-text table (migration 0008): rowid is the ticket id; its hidden column of the same name MATCHes.
+TICKETS_FTS = table("tickets_fts", column("rowid"), column("tickets_fts"))
 
 
 @dataclass(frozen=True)
@@ -347,7 +351,8 @@ class TicketService:
         if open_only:
             query = query.where(Status.is_closed.is_(False))
         if assignee_id is not None:
-            query = query.where(Ticket.assignees.any(Member.id == assignee_id))
+            assigned = select(ticket_assignees.c.ticket_id).where(ticket_assignees.c.member_id == assignee_id)
+            query = query.where(Ticket.id.in_(assigned))
         if requester is not None:
             mine = _requested_by(requester)
             query = query.where(or_(*mine)) if mine else query.where(false())
@@ -356,16 +361,31 @@ class TicketService:
             if involving.member_id is not None:
                 theirs.append(Ticket.assignees.any(Member.id == involving.member_id))
             query = query.where(or_(*theirs)) if theirs else query.where(false())
-        for word in (words or "").split():
-            pattern = f"%{literal(word.lower())}%"
+        query = self._matching(query, (words or "").split())
+        async with self.db.sessions() as session:
+            return (await session.scalars(query)).unique().all()
+
+    def _matching(self, query: Select[Any], words: Sequence[str]) -> Select[Any]:
+        """Only tickets whose title or description contains every word, literally (`100%` is no wildcard).
+
+        Words of three characters or more go through the trigram index (SQLite FTS5 `tickets_fts`, PostgreSQL
+        pg_trgm GIN indexes behind `lower(...) LIKE`); shorter words have no trigram and are matched by LIKE.
+        """
+        indexed = [w for w in words if len(w) >= TRIGRAM]
+        if self.db.dialect == "sqlite" and indexed:
+            phrases = " ".join('"' + w.replace('"', '""') + '"' for w in indexed)
+            found = select(TICKETS_FTS.c.rowid).where(TICKETS_FTS.c.tickets_fts.op("MATCH")(phrases))
+            query = query.where(Ticket.id.in_(found))
+            words = [w for w in words if len(w) < TRIGRAM]
+        for word in words:
+            pattern = "%" + literal(word.lower()) + "%"
             query = query.where(
                 or_(
                     func.lower(Ticket.title).like(pattern, escape=LIKE_ESCAPE),
                     func.lower(Ticket.description).like(pattern, escape=LIKE_ESCAPE),
                 )
             )
-        async with self.db.sessions() as session:
-            return (await session.scalars(query)).unique().all()
+        return query
 
     async def update(
         self,

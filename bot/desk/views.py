@@ -1,7 +1,9 @@
 """Turning domain rows into the plain views the card builders take, as one viewer may see them.
 
 A viewer who is not a desk member never sees internal notes: not their text, not their count, not a hint in
-the history. The card's actions are the ones the viewer may use (`policy.ticket_verbs`).
+the history. The card's actions are the ones the viewer may use (`policy.ticket_verbs`). A list card shows up
+to ten tickets: `ticket_views` reads their latest public notes in one query (one `ticket_view` each would be
+a query per ticket).
 """
 
 from __future__ import annotations
@@ -42,20 +44,14 @@ async def _attachments(session: AsyncSession, ticket: Ticket, viewer: Principal 
     return tuple(AttachmentView(a.name, a.content_type, a.url) for a in rows)
 
 
-async def ticket_view(db: Database, ticket: Ticket, viewer: Principal | None = None) -> TicketView:
-    """A ticket as a card shows it to `viewer` (None: a shared card, e.g. in a channel: public notes only,
-    every action offered, the server re-checking each press), with its latest public note."""
-    async with db.sessions() as session:
-        return await ticket_view_in(session, ticket, viewer)
-
-
-async def ticket_view_in(session: AsyncSession, ticket: Ticket, viewer: Principal | None = None) -> TicketView:
-    """`ticket_view` inside an open session (the notification planner runs inside the change's transaction)."""
-    latest = await session.scalar(
-        select(Note).where(Note.ticket_id == ticket.id, Note.internal.is_(False)).order_by(Note.id.desc()).limit(1)
-    )
-    count = await session.scalar(_visible(select(func.count(Note.id)), ticket, viewer)) or 0
-    attachments = await _attachments(session, ticket, viewer)
+def _view(
+    ticket: Ticket,
+    latest: Note | None,
+    viewer: Principal | None,
+    *,
+    notes: int = 0,
+    attachments: tuple[AttachmentView, ...] = (),
+) -> TicketView:
     return TicketView(
         number=ticket.number,
         title=ticket.title,
@@ -73,9 +69,45 @@ async def ticket_view_in(session: AsyncSession, ticket: Ticket, viewer: Principa
         latest_note=note_view(latest) if latest else None,
         statuses=tuple(s.name for s in ticket.board.statuses),
         actions=policy.ticket_verbs(viewer, ticket) if viewer is not None else None,
-        notes=count,
+        notes=notes,
         attachments=attachments,
     )
+
+
+async def ticket_view(db: Database, ticket: Ticket, viewer: Principal | None = None) -> TicketView:
+    """A ticket as a card shows it to `viewer` (None: a shared card, e.g. in a channel: public notes only,
+    every action offered, the server re-checking each press), with its latest public note."""
+    async with db.sessions() as session:
+        return await ticket_view_in(session, ticket, viewer)
+
+
+async def ticket_view_in(session: AsyncSession, ticket: Ticket, viewer: Principal | None = None) -> TicketView:
+    """`ticket_view` inside an open session (the notification planner runs inside the change's transaction)."""
+    latest = await session.scalar(
+        select(Note).where(Note.ticket_id == ticket.id, Note.internal.is_(False)).order_by(Note.id.desc()).limit(1)
+    )
+    count = await session.scalar(_visible(select(func.count(Note.id)), ticket, viewer)) or 0
+    return _view(ticket, latest, viewer, notes=count, attachments=await _attachments(session, ticket, viewer))
+
+
+async def latest_public_notes(db: Database, ticket_ids: Sequence[int]) -> dict[int, Note]:
+    """The latest public note of each of these tickets (by ticket id), in one query; tickets without one are absent."""
+    if not ticket_ids:
+        return {}
+    latest = (
+        select(func.max(Note.id))
+        .where(Note.ticket_id.in_(ticket_ids), Note.internal.is_(False))
+        .group_by(Note.ticket_id)
+    )
+    async with db.sessions() as session:
+        notes = (await session.scalars(select(Note).where(Note.id.in_(latest)))).all()
+    return {note.ticket_id: note for note in notes}
+
+
+async def ticket_views(db: Database, tickets: Sequence[Ticket], viewer: Principal | None = None) -> list[TicketView]:
+    """A page of tickets as a list card shows them to `viewer`, their latest public notes read in one query."""
+    latest = await latest_public_notes(db, [t.id for t in tickets])
+    return [_view(ticket, latest.get(ticket.id), viewer) for ticket in tickets]
 
 
 async def visible_notes(db: Database, ticket: Ticket, viewer: Principal | None) -> Sequence[NoteView]:

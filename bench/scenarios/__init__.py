@@ -1,0 +1,1 @@
+"""One module per benchmark scenario; each registers itself with `bench.registry.register`."""

@@ -1,0 +1,95 @@
+"""Logging for `serve`: one line per HTTP request with a request id, as text or as JSON lines.
+
+`TICKETBOT_LOG_FORMAT=json` writes one JSON object per line (for log shippers); the default is text. Every line
+written while a request is handled carries that request's id (from the caller's `X-Request-Id` when it is a
+short safe token, else a new one), so a turn's lines can be found together. The request line names the route
+pattern (`/api/messages`), never the raw path, query string or headers, so no token or secret reaches a log.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+import uuid
+from contextvars import ContextVar
+
+from aiohttp import web
+
+REQUEST_ID: ContextVar[str] = ContextVar("request_id", default="-")
+REQUEST_ID_HEADER = "X-Request-Id"
+_SAFE_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+# Fields a log call may pass in `extra=` that the JSON lines carry as their own keys.
+FIELDS = ("method", "route", "status", "latency_ms", "platform", "conversation", "ticket", "event_key")
+
+access = logging.getLogger("ticketbot.access")
+
+
+class _RequestIdFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.request_id = REQUEST_ID.get()
+        return True
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time, level, logger, message, request id and the known extra fields."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = {
+            "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)) + f".{int(record.msecs):03d}Z",
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+            "request_id": getattr(record, "request_id", "-"),
+        }
+        line.update({name: getattr(record, name) for name in FIELDS if hasattr(record, name)})
+        if record.exc_info:
+            line["error"] = self.formatException(record.exc_info)
+        return json.dumps(line, ensure_ascii=False, default=str)
+
+
+TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s]: %(message)s"
+
+
+def configure(log_format: str = "text", level: int = logging.INFO) -> None:
+    """Send every logger's records to stderr in `log_format` ("text" or "json"), with the request id."""
+    handler = logging.StreamHandler()
+    handler.addFilter(_RequestIdFilter())
+    handler.setFormatter(JsonFormatter() if log_format == "json" else logging.Formatter(TEXT_FORMAT))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+
+
+def route_of(request: web.Request) -> str:
+    """The route pattern that matched (a bounded set, fit for logs and metric labels), or "unmatched"."""
+    resource = request.match_info.route.resource
+    return resource.canonical if resource is not None else "unmatched"
+
+
+@web.middleware
+async def request_log(request: web.Request, handler) -> web.StreamResponse:
+    """Give the request an id, answer it with `X-Request-Id`, and log one line when it is done."""
+    given = request.headers.get(REQUEST_ID_HEADER, "")
+    request_id = given if _SAFE_ID.fullmatch(given) else uuid.uuid4().hex
+    token = REQUEST_ID.set(request_id)
+    start = time.perf_counter()
+    status = 500
+    try:
+        response = await handler(request)
+        status = response.status
+        if not response.prepared:
+            response.headers[REQUEST_ID_HEADER] = request_id
+        return response
+    except web.HTTPException as exc:
+        status = exc.status
+        raise
+    finally:
+        latency_ms = round((time.perf_counter() - start) * 1000, 1)
+        route = route_of(request)
+        access.info(
+            "%s %s %s %.1fms", request.method, route, status, latency_ms,
+            extra={"method": request.method, "route": route, "status": status, "latency_ms": latency_ms},
+        )
+        REQUEST_ID.reset(token)

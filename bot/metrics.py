@@ -1,0 +1,140 @@
+"""Prometheus metrics: HTTP requests, inbound events and the outbox, served at `GET /metrics`.
+
+- `ticketbot_http_requests_total{route,method,status}` and `ticketbot_http_request_duration_seconds{route,method}`
+  (a histogram) from a middleware; `route` is the matched pattern, so label values stay bounded.
+- `ticketbot_inbound_events_total{platform,kind}` from `CountingCore`, which wraps the conversation core.
+- `ticketbot_outbox_pending{platform}`, `ticketbot_outbox_oldest_pending_age_seconds{platform}`,
+  `ticketbot_outbox_pending_attempts{platform}` and `ticketbot_outbox_dead{platform}`, read from the
+  `deliveries` table at scrape time (so every process reports the shared outbox, and nothing drifts).
+
+`/metrics` is off the public routes by a bearer key: it is mounted only when `TICKETBOT_METRICS_KEY` is set, and
+answers 401 to a request without `Authorization: Bearer <key>`. Each app has a registry of its own.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+
+from aiohttp import web
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.aiohttp import make_aiohttp_handler
+from sqlalchemy import func, select
+
+from bot.logs import route_of
+from bot.seam import Actor, ConversationRef, Core, InboundEvent, OutboundMessage, Reply
+from bot.web import header, json_error, same
+from storage.db import Database
+from storage.models import Delivery
+
+PATH = "/metrics"
+SETTLED = "sent"  # a delivery in any other state but DEAD is still to be sent
+DEAD = "dead"
+# Request latency buckets (seconds): the p99 bar is 250 ms, so the buckets are dense below it.
+BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.175, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+
+class Metrics:
+    """The instruments of one app, in their own registry."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        r = self.registry
+        self.requests = Counter(
+            "ticketbot_http_requests", "HTTP requests by route, method and status.", ["route", "method", "status"],
+            registry=r,
+        )
+        self.latency = Histogram(
+            "ticketbot_http_request_duration_seconds", "HTTP request latency by route and method.",
+            ["route", "method"], buckets=BUCKETS, registry=r,
+        )
+        self.events = Counter(
+            "ticketbot_inbound_events", "Inbound events handed to the core, by platform and kind.",
+            ["platform", "kind"], registry=r,
+        )
+        self.pending = Gauge("ticketbot_outbox_pending", "Deliveries not yet sent nor dead.", ["platform"], registry=r)
+        self.oldest = Gauge(
+            "ticketbot_outbox_oldest_pending_age_seconds", "Age of the oldest pending delivery.", ["platform"],
+            registry=r,
+        )
+        self.attempts = Gauge(
+            "ticketbot_outbox_pending_attempts", "Attempts made so far on pending deliveries.", ["platform"],
+            registry=r,
+        )
+        self.dead = Gauge("ticketbot_outbox_dead", "Deliveries given up on.", ["platform"], registry=r)
+        self._expose = make_aiohttp_handler(r)
+
+    @web.middleware
+    async def middleware(self, request: web.Request, handler) -> web.StreamResponse:
+        """Count the request and time it, by its route pattern and its final status."""
+        start = time.perf_counter()
+        status = 500
+        try:
+            response = await handler(request)
+            status = response.status
+            return response
+        except web.HTTPException as exc:
+            status = exc.status
+            raise
+        finally:
+            route = route_of(request)
+            self.requests.labels(route, request.method, str(status)).inc()
+            self.latency.labels(route, request.method).observe(time.perf_counter() - start)
+
+    async def read_outbox(self, db: Database) -> None:
+        """Set the outbox gauges from the `deliveries` table (one grouped query)."""
+        waiting = Delivery.state.not_in((SETTLED, DEAD))
+        query = select(
+            Delivery.platform,
+            func.count().filter(waiting),
+            func.min(Delivery.created_at).filter(waiting),
+            func.coalesce(func.sum(Delivery.attempts).filter(waiting), 0),
+            func.count().filter(Delivery.state == DEAD),
+        ).group_by(Delivery.platform)
+        async with db.sessions() as session:
+            rows = (await session.execute(query)).all()
+        now = datetime.now(UTC)
+        for gauge in (self.pending, self.oldest, self.attempts, self.dead):
+            gauge.clear()
+        for platform, pending, oldest, attempts, dead in rows:
+            self.pending.labels(platform).set(pending)
+            self.attempts.labels(platform).set(attempts)
+            self.dead.labels(platform).set(dead)
+            self.oldest.labels(platform).set(_age(now, oldest))
+
+    def handler(self, key: str, db: Database):
+        """The `GET /metrics` handler: the bearer key, then the outbox read, then the exposition."""
+        expected = f"Bearer {key}"
+
+        async def metrics(request: web.Request) -> web.StreamResponse:
+            if not same(expected, header(request, "Authorization")):
+                return json_error(401, "The metrics need `Authorization: Bearer <TICKETBOT_METRICS_KEY>`.")
+            await self.read_outbox(db)
+            return await self._expose(request)
+
+        return metrics
+
+
+def _age(now: datetime, oldest: datetime | str | None) -> float:
+    if oldest is None:
+        return 0.0
+    if isinstance(oldest, str):  # SQLite hands back an aggregate's timestamp as text
+        oldest = datetime.fromisoformat(oldest)
+    if oldest.tzinfo is None:
+        oldest = oldest.replace(tzinfo=UTC)
+    return max(0.0, (now - oldest).total_seconds())
+
+
+class CountingCore:
+    """The conversation core, counting each inbound event by platform and kind before handing it on."""
+
+    def __init__(self, core: Core, counter: Counter) -> None:
+        self._core = core
+        self._counter = counter
+
+    async def handle(self, event: InboundEvent) -> Reply:
+        self._counter.labels(event.conversation.platform, event.kind.value).inc()
+        return await self._core.handle(event)
+
+    async def pending(self, conversation: ConversationRef, actor: Actor) -> OutboundMessage | None:
+        return await self._core.pending(conversation, actor)

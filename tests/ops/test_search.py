@@ -1,0 +1,85 @@
+"""Search through the full-text indexes and the `my tickets` filters, on SQLite and PostgreSQL.
+
+Words match literally as substrings of the title or the description: `%` and `_` are characters, not
+wildcards, whether the word goes through the trigram index (3 characters or more) or the LIKE fallback.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import text
+
+from bot.desk.principal import CLI_ADMIN, Principal
+from bot.desk.views import latest_public_notes, ticket_views
+
+
+async def _titles(services, words: str) -> list[str]:
+    return [t.title for t in await services.tickets.list(words=words)]
+
+
+async def test_words_match_substrings_of_title_or_description_case_insensitively(services):
+    await services.tickets.create(CLI_ADMIN, title="Printer jammed on floor 3")
+    await services.tickets.create(CLI_ADMIN, title="VPN drops", description="Every hour the PRINTER queue stalls")
+    await services.tickets.create(CLI_ADMIN, title="Monitor flickers")
+    assert await _titles(services, "printer") == ["VPN drops", "Printer jammed on floor 3"]
+    assert await _titles(services, "print jam") == ["Printer jammed on floor 3"]
+    assert await _titles(services, "queue printer") == ["VPN drops"]
+    assert await _titles(services, "scanner") == []
+
+
+async def test_percent_and_underscore_are_literal(services):
+    await services.tickets.create(CLI_ADMIN, title="CPU at 100% all day")
+    await services.tickets.create(CLI_ADMIN, title="CPU at 1000 MHz")
+    await services.tickets.create(CLI_ADMIN, title="share a_b is gone")
+    await services.tickets.create(CLI_ADMIN, title="share axb is gone")
+    assert await _titles(services, "100%") == ["CPU at 100% all day"]
+    assert await _titles(services, "0%") == ["CPU at 100% all day"]
+    assert await _titles(services, "a_b") == ["share a_b is gone"]
+    assert await _titles(services, "_") == ["share a_b is gone"]
+    assert await _titles(services, "%") == ["CPU at 100% all day"]
+
+
+async def test_search_follows_changed_titles(services):
+    ticket = await services.tickets.create(CLI_ADMIN, title="Keyboard sticky")
+    await services.tickets.update(CLI_ADMIN, ticket.number, title="Mouse broken")
+    assert await _titles(services, "keyboard") == []
+    assert await _titles(services, "mouse") == ["Mouse broken"]
+
+
+async def test_requester_and_assignee_filters(services):
+    alice = await services.members.add("Alice", "alice@example.com")
+    bob = await services.members.add("Bob", "bob@example.com")
+    as_alice = Principal(name="Alice", member_id=alice.id)
+    mine = await services.tickets.create(CLI_ADMIN, title="Alice's laptop", requester=as_alice)
+    other = await services.tickets.create(CLI_ADMIN, title="Someone else's")
+    await services.tickets.assign(CLI_ADMIN, other.number, [bob])
+    assert [t.number for t in await services.tickets.list(requester=as_alice)] == [mine.number]
+    assert [t.number for t in await services.tickets.list(assignee_id=bob.id)] == [other.number]
+    assert await services.tickets.list(assignee_id=alice.id) == []
+
+
+async def test_the_latest_public_notes_of_a_page_come_in_one_query(services):
+    first = await services.tickets.create(CLI_ADMIN, title="One")
+    second = await services.tickets.create(CLI_ADMIN, title="Two")
+    third = await services.tickets.create(CLI_ADMIN, title="Three")
+    await services.tickets.add_note(CLI_ADMIN, first.number, "old")
+    await services.tickets.add_note(CLI_ADMIN, first.number, "new")
+    await services.tickets.add_note(CLI_ADMIN, first.number, "secret", internal=True)
+    await services.tickets.add_note(CLI_ADMIN, second.number, "only internal", internal=True)
+    notes = await latest_public_notes(services.db, [first.id, second.id, third.id])
+    assert {ticket_id: n.text for ticket_id, n in notes.items()} == {first.id: "new"}
+    views = await ticket_views(services.db, await services.tickets.list())
+    assert [(v.number, v.latest_note.text if v.latest_note else None) for v in views] == [
+        (third.number, None), (second.number, None), (first.number, "new")
+    ]
+
+
+async def test_the_indexes_exist(services):
+    async with services.db.engine.connect() as conn:
+        if services.db.dialect == "sqlite":
+            names = set((await conn.execute(text("SELECT name FROM sqlite_master"))).scalars())
+            assert "tickets_fts" in names
+        else:
+            names = set((await conn.execute(text("SELECT indexname FROM pg_indexes"))).scalars())
+            assert {"ix_tickets_title_trgm", "ix_tickets_description_trgm"} <= names
+    wanted = {"ix_tickets_requester_member_id", "ix_tickets_requester_identity_id", "ix_ticket_assignees_member_id"}
+    assert wanted <= names

@@ -1,0 +1,68 @@
+"""Statement budgets: how many SQL statements (and transactions) one turn costs, through the real core.
+
+The budgets are today's counts, so a change that adds a statement to a create or a `show` fails here and
+has to say why. Issue 17 aims for one transaction per turn with only the statements it needs; whoever
+makes a turn cheaper lowers the numbers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from sqlalchemy import event
+
+from tests.chat_helpers import Chat, texts
+
+CREATE_STATEMENTS = 18
+CREATE_TRANSACTIONS = 9
+SHOW_STATEMENTS = 7
+SHOW_TRANSACTIONS = 5
+
+
+@dataclass
+class Tally:
+    statements: list[str] = field(default_factory=list)
+    transactions: int = 0
+
+
+@contextmanager
+def counting(engine) -> Iterator[Tally]:
+    """Count the statements sent and the transactions begun on `engine` while inside."""
+    tally = Tally()
+
+    def on_statement(_conn, _cursor, statement, _params, _context, _many) -> None:
+        tally.statements.append(statement.split("\n")[0][:80])
+
+    def on_begin(_conn) -> None:
+        tally.transactions += 1
+
+    sync = engine.sync_engine
+    event.listen(sync, "before_cursor_execute", on_statement)
+    event.listen(sync, "begin", on_begin)
+    try:
+        yield tally
+    finally:
+        event.remove(sync, "before_cursor_execute", on_statement)
+        event.remove(sync, "begin", on_begin)
+
+
+async def test_a_create_stays_within_its_statement_budget(services):
+    chat = Chat(services)
+    await chat.say("help")  # the first turn in a conversation also records it; budgets are for the usual turn
+    with counting(services.db.engine) as tally:
+        reply = await chat.say("Title: Printer on 3 is jammed")
+    assert "#1" in texts(reply)
+    assert len(tally.statements) <= CREATE_STATEMENTS, tally.statements
+    assert tally.transactions <= CREATE_TRANSACTIONS
+
+
+async def test_a_show_stays_within_its_statement_budget(services):
+    chat = Chat(services)
+    await chat.say("Title: Printer on 3 is jammed")
+    with counting(services.db.engine) as tally:
+        reply = await chat.say("show 1")
+    assert "Printer on 3 is jammed" in texts(reply)
+    assert len(tally.statements) <= SHOW_STATEMENTS, tally.statements
+    assert tally.transactions <= SHOW_TRANSACTIONS
