@@ -57,14 +57,16 @@ class DialogStore:
 
     async def load(self, key: DialogKey) -> Loaded:
         """The live state for `key`; a state idle for more than 30 minutes is deleted and reported expired."""
-        async with self.db.transaction() as session:
+        async with self.db.sessions() as session:
             row = await session.scalar(select(DialogState).where(*self._where(key)))
             if row is None:
                 return Loaded(None)
-            if utcnow() - row.updated_at > IDLE_LIMIT:
-                await session.delete(row)
-                return Loaded(None, expired=row.dialog)
-            return Loaded(State(row.dialog, row.step, dict(row.data), row.invalid_count))
+            if utcnow() - row.updated_at <= IDLE_LIMIT:
+                return Loaded(State(row.dialog, row.step, dict(row.data), row.invalid_count))
+            expired = row.dialog
+        async with self.db.transaction() as session:
+            await session.execute(delete(DialogState).where(*self._where(key)))
+        return Loaded(None, expired=expired)
 
     async def save(self, key: DialogKey, state: State) -> None:
         """Store the state (and restart its idle clock)."""

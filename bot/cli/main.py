@@ -73,7 +73,7 @@ def serve(
         log.info("platform %s: %s · %s", mounted.platform, mounted.description, routes)
     if any(mounted.platform == "web" for mounted in application[MOUNTED]):
         shown = "127.0.0.1" if host in {"", "0.0.0.0", "::"} else (f"[{host}]" if ":" in host else host)
-        typer.echo(f"Web chat: open http://{shown}:{port}/chat")
+        log.info("web chat: open http://%s:%s/chat", shown, port)
     if settings.metrics_key.get_secret_value():
         log.info("metrics: GET /metrics (bearer key)")
     asyncio.run(serve_until_stopped(application, host, port, shutdown_timeout=settings.shutdown_timeout))

@@ -30,13 +30,19 @@ class ConversationService:
         self.db = db
 
     async def remember(self, ref: ConversationRef, *, name: str = "", installed: bool = True) -> None:
-        """Store or refresh the reference (adapters' data may change, e.g. a Teams serviceUrl)."""
+        """Store or refresh the reference (adapters' data may change, e.g. a Teams serviceUrl). A reference
+        that is stored as it is costs one read and no write (most turns)."""
+        where = (Conversation.platform == ref.platform, Conversation.conversation_id == ref.conversation_id)
+        async with self.db.sessions() as session:
+            stored = await session.scalar(select(Conversation).where(*where))
+            if (
+                stored is not None
+                and (stored.scope, stored.data, stored.installed) == (ref.scope, dict(ref.data), installed)
+                and (not name or stored.name == name)
+            ):
+                return
         async with self.db.transaction() as session:
-            row = await session.scalar(
-                select(Conversation).where(
-                    Conversation.platform == ref.platform, Conversation.conversation_id == ref.conversation_id
-                )
-            )
+            row = await session.scalar(select(Conversation).where(*where))
             if row is None:
                 row = Conversation(platform=ref.platform, conversation_id=ref.conversation_id)
                 session.add(row)

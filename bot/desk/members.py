@@ -142,7 +142,19 @@ class MemberService:
         return identity
 
     async def principal_for(self, actor: Actor) -> Principal:
-        """Record an unknown identity, link it by email when a member has that email, and say who it is."""
+        """Record an unknown identity, link it by email when a member has that email, and say who it is.
+
+        A known identity linked to a member, with nothing new to record, costs one read and no write (most turns).
+        """
+        async with self.db.sessions() as session:
+            known = await session.scalar(
+                select(Identity).where(Identity.platform == actor.platform, Identity.user_id == actor.user_id)
+            )
+            settled = known is not None and known.member_id is not None and (not actor.name or known.name == actor.name)
+            if settled and known is not None and (known.email is not None or not actor.email):
+                member = await session.get(Member, known.member_id)
+                if member is not None:
+                    return Principal(name=member.name, member_id=member.id, identity_id=known.id, is_admin=member.is_admin)
         async with self.db.transaction() as session:
             identity = await session.scalar(
                 select(Identity).where(Identity.platform == actor.platform, Identity.user_id == actor.user_id)
