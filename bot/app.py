@@ -16,7 +16,8 @@ from importlib.metadata import entry_points
 from aiohttp import web
 
 from bot import metrics
-from bot.api import PREFIX, create_api, hooks
+from bot.api import hooks
+from bot.api.app import PREFIX, create_api
 from bot.logs import request_log
 from bot.seam import Mounted
 from bot.services import Services

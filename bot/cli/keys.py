@@ -6,12 +6,16 @@ admin member); `keys create NAME` alone makes a service key, which acts as an ad
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
 
 from bot.api.schemas import KeyOut
 from bot.cli.common import JSON_OPTION, emit, fail, group, run
 from bot.desk.keys import KeyService
-from bot.services import Services
+
+if TYPE_CHECKING:
+    from bot.services import Services
 
 keys_app = group("API keys.")
 

@@ -1,18 +1,21 @@
-"""`ticketbot mail …`: check the Graph settings, poll the inbox, and manage sender exclusions and rules."""
+"""`ticketbot mail …`: check the Graph settings, poll the inbox, and manage sender exclusions and rules.
+
+`check` and `poll` import the mail adapter when they run: the exclusion and rule commands, and every other
+command of the CLI, need neither it nor the HTTP stack.
+"""
 
 from __future__ import annotations
 
 import asyncio
+from typing import TYPE_CHECKING
 
 import typer
 
-from adapters.mail import channel, graph_client
-from adapters.mail.check import run_checks
-from adapters.mail.config import REQUIRED, mail_config
 from bot.cli.common import JSON_OPTION, emit, fail, group, run
-from bot.services import Services
 from bot.settings import Settings
-from bot.web import SharedSession
+
+if TYPE_CHECKING:
+    from bot.services import Services
 
 mail_app = group("Mail: the shared mailbox read through Microsoft Graph.")
 exclude_app = group("Senders whose mail never becomes a ticket (an address or a domain).")
@@ -20,15 +23,25 @@ rules_app = group("Assignment rules: mail from an address or a domain → a boar
 mail_app.add_typer(exclude_app, name="exclude")
 mail_app.add_typer(rules_app, name="rules")
 
-OFF = f"mail is off: set {', '.join(REQUIRED)}"
+
+
+def _off() -> typer.Exit:
+    from adapters.mail.config import REQUIRED
+
+    return fail(f"mail is off: set {', '.join(REQUIRED)}")
 
 
 @mail_app.command("check")
 def mail_check() -> None:
     """Verify the settings end to end: token, permissions, mailbox, processed folder (one line each)."""
+    from adapters.mail import graph_client
+    from adapters.mail.check import run_checks
+    from adapters.mail.config import mail_config
+    from bot.web import SharedSession
+
     config = mail_config(Settings())
     if config is None:
-        raise fail(OFF)
+        raise _off()
 
     async def work() -> list[str]:
         http = SharedSession()
@@ -49,11 +62,12 @@ def mail_check() -> None:
 @mail_app.command("poll")
 def mail_poll(once: bool = typer.Option(False, "--once", help="Read the new mail once and exit.")) -> None:
     """Read the inbox and turn new mail into tickets and notes (every GRAPH_POLL_SECONDS until stopped)."""
+    from adapters.mail import channel
 
     async def work(s: Services) -> tuple[int, int] | None:
         mail = channel(s.adapter_context())
         if mail is None:
-            raise fail(OFF)
+            raise _off()
         if not once:
             await mail.run()
             return None

@@ -1,26 +1,21 @@
-"""`ticketbot manifest …`: the install artifacts as files (mounted by the main CLI as `manifest`)."""
+"""`ticketbot manifest …`: the install artifacts as files (mounted by the main CLI as `manifest`).
+
+The builders, the Teams adapter's declarations and the chat vocabulary are imported by the commands that use
+them, so that loading the CLI for any other command does not load the chat core, the adapters or Pillow.
+"""
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
-from adapters.teams.commands import CREATE_COMMAND, SEARCH_COMMAND, SEARCH_PARAMETER
-from adapters.teams.legal import PRIVACY_PATH, TERMS_PATH
-from bot.chat.vocabulary import COMMANDS
 from bot.settings import Settings
-from manifest.teams import FALLBACK_WEBSITE, BotSurface, build_teams_package
 
-COMMAND_HELP = tuple((c.usage, c.summary) for c in COMMANDS)
-TEAMS_BOT = BotSurface(
-    commands=COMMAND_HELP,
-    create_command=CREATE_COMMAND,
-    search_command=SEARCH_COMMAND,
-    search_parameter=SEARCH_PARAMETER,
-    privacy_path=PRIVACY_PATH,
-    terms_path=TERMS_PATH,
-)
+if TYPE_CHECKING:
+    from manifest.teams import BotSurface
 
 LOCAL_MODE = (
     "error: no bot id is known: MicrosoftAppId is empty, so Teams runs in local mode (the Bot Framework Emulator "
@@ -31,6 +26,24 @@ LOCAL_MODE = (
 manifest_app = typer.Typer(help="Build install artifacts: the Teams app package, the Slack app manifest.",
                            no_args_is_help=True,
                            rich_markup_mode=None)
+
+
+@cache
+def teams_bot() -> BotSurface:
+    """What the Teams manifest declares of the bot: the chat commands and the message extension's."""
+    from adapters.teams.commands import CREATE_COMMAND, SEARCH_COMMAND, SEARCH_PARAMETER
+    from adapters.teams.legal import PRIVACY_PATH, TERMS_PATH
+    from bot.chat.vocabulary import COMMANDS
+    from manifest.teams import BotSurface
+
+    return BotSurface(
+        commands=tuple((c.usage, c.summary) for c in COMMANDS),
+        create_command=CREATE_COMMAND,
+        search_command=SEARCH_COMMAND,
+        search_parameter=SEARCH_PARAMETER,
+        privacy_path=PRIVACY_PATH,
+        terms_path=TERMS_PATH,
+    )
 
 
 @manifest_app.callback()
@@ -52,6 +65,7 @@ def teams(
     terms_url: str | None = typer.Option(None, "--terms-url", help="[default: https://DOMAIN/terms, served]"),
 ) -> None:
     """Write the Teams app package: manifest.json, color.png and outline.png in one zip."""
+    from manifest.teams import FALLBACK_WEBSITE, build_teams_package
 
     settings = Settings()
     bot_id = bot_id or settings.microsoft_app_id
@@ -60,7 +74,7 @@ def teams(
         raise typer.Exit(1)
     try:
         path = build_teams_package(
-            out, bot_id=bot_id, name=name or settings.bot_name, domain=domain, bot=TEAMS_BOT, website=website,
+            out, bot_id=bot_id, name=name or settings.bot_name, domain=domain, bot=teams_bot(), website=website,
             app_version=app_version, privacy_url=privacy_url, terms_url=terms_url,
         )
     except (ValueError, OSError) as exc:

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import typer
 
 from bot.cli.common import JSON_OPTION, emit, fail, group, run
-from bot.services import Services
+
+if TYPE_CHECKING:
+    from bot.services import Services
 
 recipients_app = group("Notification recipients: channels, spaces, rooms and people.")
 rules_app = group("Board rules: which recipients hear about a board's tickets.")

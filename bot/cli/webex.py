@@ -7,16 +7,17 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Coroutine
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
 import typer
 
-from adapters.webex.client import WebexClient
-from adapters.webex.webhooks import new_secret, register, summary
 from bot.cli.common import JSON_OPTION, emit, fail, group
 from bot.seam import DeliveryError
 from bot.settings import Settings
+
+if TYPE_CHECKING:
+    from adapters.webex.client import WebexClient
 
 T = TypeVar("T")
 
@@ -24,6 +25,8 @@ webex_app = group("Webex webhooks.")
 
 
 def _with_client(work: Callable[[WebexClient], Coroutine[Any, Any, T]]) -> T:
+    from adapters.webex.client import WebexClient  # imported here: other commands need no Webex client
+
     settings = Settings()
     token = settings.webex_access_token.get_secret_value()
     if not token:
@@ -48,6 +51,8 @@ def webex_register(
     ),
 ) -> None:
     """Create or update the three webhooks (messages, card actions, memberships) and re-enable disabled ones."""
+    from adapters.webex.webhooks import new_secret, register
+
     parts = urlsplit(url)
     if parts.scheme != "https" or not parts.netloc:
         raise fail(f"--url must be an https:// URL Webex can reach, not {url!r}")
@@ -64,5 +69,7 @@ def webex_register(
 @webex_app.command("webhooks")
 def webex_webhooks(as_json: bool = JSON_OPTION) -> None:
     """List the bot's webhooks with their status (Webex disables one after repeated failed deliveries)."""
+    from adapters.webex.webhooks import summary
+
     webhooks = _with_client(lambda client: client.webhooks())
     emit(as_json, [summary(w) for w in webhooks], "\n".join(_line(w) for w in webhooks) or "no webhooks")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.api import ROUTES
+from bot.api.app import ROUTES
 
 
 async def test_me_names_the_keys_owner(api):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from bot.api import PREFIX, ROUTES
+from bot.api.app import PREFIX, ROUTES
 from storage.models import Base
 
 

@@ -12,11 +12,13 @@ import pytest
 from PIL import Image
 from typer.testing import CliRunner
 
-from bot.cli.manifest import COMMAND_HELP, LOCAL_MODE, TEAMS_BOT, manifest_app
+from bot.cli.manifest import LOCAL_MODE, manifest_app, teams_bot
 from manifest.teams import MANIFEST_VERSION, build_teams_package, command_word, package_version, teams_manifest
 from tests.teams.helpers import TeamsApp, schema, serve_teams
 
 BOT_ID = "0b6fe6d1-fece-44f7-9a48-56465e2d5ab8"
+TEAMS_BOT = teams_bot()
+COMMAND_HELP = TEAMS_BOT.commands
 
 
 def package_files(path) -> dict[str, bytes]:
