@@ -73,7 +73,7 @@ class Target:
         """Send `body` as the genuine caller would and check the answer, the database, the stub and the log."""
         before = await self.row_counts()
         headers = {"Content-Type": "application/json", **route.sign(body)}
-        async with self.http.request(route.method, self.url + route.path, data=body, headers=headers) as resp:
+        async with self.http.request(route.method, self.url + route.url_path, data=body, headers=headers) as resp:
             status, raw = resp.status, await resp.read()
             content_type = resp.headers.get("Content-Type", "")
         assert status < 500, (status, raw[:300], body[:300])
