@@ -67,7 +67,7 @@ class Target:
     async def row_counts(self) -> dict[str, int]:
         async with self.services.db.sessions() as session:
             tables = Base.metadata.sorted_tables
-            return {t.name: await session.scalar(select(func.count()).select_from(t)) for t in tables}
+            return {t.name: await session.scalar(select(func.count()).select_from(t)) or 0 for t in tables}
 
     async def send(self, route: HostileRoute, body: bytes) -> None:
         """Send `body` as the genuine caller would and check the answer, the database, the stub and the log."""
