@@ -25,6 +25,21 @@ from adapters.slack.socket import SocketMode
 from bot.seam import AdapterContext, Mounted
 
 log = logging.getLogger(__name__)
+# bolt's logger for an event from a workspace the installation store does not hold (see `NotInstalled`).
+AUTHORIZATION_LOGGER = "slack_bolt.AsyncMultiTeamsAuthorization"
+
+
+class NotInstalled(logging.Filter):
+    """Logs bolt's "the AuthorizeResult ... was not found" as a WARNING, not an ERROR.
+
+    Slack sends it for a workspace that uninstalled the app or installed it from Slack's app page rather than
+    through `/slack/install`; bolt answers it and runs no listener, so nothing failed on our side (an ERROR per
+    event would only page the operator)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno == logging.ERROR and "AuthorizeResult" in record.getMessage():
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+        return True
 
 
 def install(app: web.Application, context: AdapterContext) -> Mounted | None:
@@ -62,6 +77,9 @@ def install(app: web.Application, context: AdapterContext) -> Mounted | None:
             await engine.dispose()
 
         app.on_cleanup.append(dispose)
+        authorization_log = logging.getLogger(AUTHORIZATION_LOGGER)
+        if not any(isinstance(f, NotInstalled) for f in authorization_log.filters):
+            authorization_log.addFilter(NotInstalled())
     bolt = AsyncApp(
         client=app_client,
         signing_secret=signing_secret or None,

@@ -2,12 +2,15 @@
 
 Requests go to bolt as they came (raw body, headers), so bolt checks the signature: a bad or missing one, or a
 timestamp more than five minutes old, is answered 401 with a JSON error and reaches no listener. A body that is
-not UTF-8 is a 400.
+not UTF-8 is a 400, and so is JSON that `bot.web.parse_json` refuses or that is not an object: bolt reads it
+with a bare `json.loads`, which raises on a 4,301-digit number or deep nesting (a 500) and would hand a list
+on to code that expects an object.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from urllib.parse import parse_qsl
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
@@ -15,7 +18,19 @@ from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.oauth.async_oauth_flow import AsyncOAuthFlow
 from slack_bolt.request.async_request import AsyncBoltRequest
 
-from bot.web import json_error, read_body
+from bot.web import BadBody, json_error, parse_json, read_body
+
+
+def _check_json(body: str, content_type: str) -> None:
+    """Check the JSON bolt will parse (the whole body, or a form's `payload`, chosen as bolt chooses)."""
+    if content_type == "application/json" or body.startswith("{"):
+        text: str | None = body
+    elif "payload" in body:
+        text = dict(parse_qsl(body, keep_blank_values=True)).get("payload")
+    else:
+        return
+    if text and not isinstance(parse_json(text), dict):
+        raise BadBody("The body must be a JSON object.")
 
 
 async def _bolt_request(request: web.Request) -> AsyncBoltRequest | web.Response:
@@ -23,6 +38,7 @@ async def _bolt_request(request: web.Request) -> AsyncBoltRequest | web.Response
         body = (await read_body(request)).decode("utf-8")
     except UnicodeDecodeError:
         return json_error(400, "The body is not UTF-8.")
+    _check_json(body, request.content_type)
     headers: dict[str, str | Sequence[str]] = {name.lower(): value for name, value in request.headers.items()}
     return AsyncBoltRequest(body=body, query=request.query_string, headers=headers)
 

@@ -65,15 +65,18 @@ class Target:
     log: Recorder
 
     async def row_counts(self) -> dict[str, int]:
+        tables = Base.metadata.sorted_tables
+        # One statement for every table: the family counts twice per example, over some 1,400 examples.
+        counts = select(*(select(func.count()).select_from(t).scalar_subquery().label(t.name) for t in tables))
         async with self.services.db.sessions() as session:
-            tables = Base.metadata.sorted_tables
-            return {t.name: await session.scalar(select(func.count()).select_from(t)) for t in tables}
+            row = (await session.execute(counts)).one()
+        return {t.name: row[i] for i, t in enumerate(tables)}
 
     async def send(self, route: HostileRoute, body: bytes) -> None:
         """Send `body` as the genuine caller would and check the answer, the database, the stub and the log."""
         before = await self.row_counts()
         headers = {"Content-Type": "application/json", **route.sign(body)}
-        async with self.http.request(route.method, self.url + route.path, data=body, headers=headers) as resp:
+        async with self.http.request(route.method, self.url + route.url_path, data=body, headers=headers) as resp:
             status, raw = resp.status, await resp.read()
             content_type = resp.headers.get("Content-Type", "")
         assert status < 500, (status, raw[:300], body[:300])

@@ -62,3 +62,16 @@ async def test_a_timestamp_older_than_five_minutes_is_refused(app, slack):
 async def test_a_body_that_is_not_utf8_is_a_400(app):
     status, answer = await app.post_raw(b"\xff\xfe", "application/json")
     assert status == 400 and "UTF-8" in answer["error"]
+
+
+async def test_json_the_shared_reader_refuses_is_a_400_not_a_500(app, slack):
+    """bolt parses with a bare `json.loads`: a 4,301-digit number raised in it (a 500); a list reached bolt."""
+    huge = b'{"type": "event_callback", "event_id": ' + b"9" * 4301 + b"}"
+    status, answer = await app.post_raw(huge, "application/json")
+    assert status == 400 and "digits" in answer["error"]
+    status, answer = await app.post_raw(b"[1, 2]", "application/json")
+    assert status == 400 and "JSON object" in answer["error"]
+    form = b"payload=" + b"%5B" * 100 + b"%5D" * 100
+    status, answer = await app.post_raw(form, "application/x-www-form-urlencoded")
+    assert status == 400 and "nested" in answer["error"]
+    assert slack.calls == []
