@@ -36,7 +36,12 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 class BadBody(ValueError):
-    """The body is not acceptable; `str()` says why, fit for the caller."""
+    """The body is not acceptable; `str()` says why, fit for the caller; `field` names where, when one value is
+    at fault (`title`, `ticket.assignees.0`)."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(f"{field}: {message}" if field else message)
+        self.field = field
 
 
 def json_error(status: int, message: str) -> web.Response:
@@ -60,29 +65,34 @@ def _constant(name: str) -> Any:
     raise BadBody(f"The body holds {name}, which is not JSON.")
 
 
-def _check_text(text: str) -> None:
+def _check_text(text: str, field: str | None) -> None:
     if "\x00" in text:
-        raise BadBody("The body holds a NUL character.")
+        raise BadBody("the text holds a NUL character." if field else "The body holds a NUL character.", field)
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
-        raise BadBody("The body holds an unpaired surrogate (a \\ud800-\\udfff escape).") from None
+        what = "the text holds" if field else "The body holds"
+        raise BadBody(f"{what} an unpaired surrogate (a \\ud800-\\udfff escape).", field) from None
+
+
+def _path(parent: str | None, key: object) -> str:
+    return f"{parent}.{key}" if parent else str(key)
 
 
 def _check_shape(value: Any) -> None:
-    stack = [(value, 1)]
+    stack: list[tuple[Any, int, str | None]] = [(value, 1, None)]
     while stack:
-        item, depth = stack.pop()
+        item, depth, where = stack.pop()
         if depth > MAX_DEPTH:
             raise BadBody(f"The body is nested deeper than {MAX_DEPTH} levels.")
         if isinstance(item, str):
-            _check_text(item)
+            _check_text(item, where)
         elif isinstance(item, dict):
             for key, child in item.items():
-                _check_text(key)
-                stack.append((child, depth + 1))
+                _check_text(key, where)
+                stack.append((child, depth + 1, _path(where, key)))
         elif isinstance(item, list):
-            stack.extend((child, depth + 1) for child in item)
+            stack.extend((child, depth + 1, _path(where, index)) for index, child in enumerate(item))
 
 
 def parse_json(raw: bytes | str) -> Any:
@@ -158,7 +168,8 @@ async def errors_as_json(request: web.Request, handler: Handler) -> web.StreamRe
     try:
         return await handler(request)
     except BadBody as exc:
-        return json_error(400, str(exc))
+        body = {"error": str(exc), **({"field": exc.field} if exc.field else {})}
+        return web.json_response(body, status=400)
     except (RequestPayloadError, ConnectionResetError) as exc:
         log.info("the client hung up mid-request on %s %s: %s", request.method, request.path, type(exc).__name__)
         return json_error(400, "The request body was cut off.")

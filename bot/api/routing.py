@@ -152,7 +152,7 @@ def bind(route: Route, desk: ApiDesk) -> Callable[[web.Request], Awaitable[web.S
                 raw = await _body(route, request) if route.body else None
                 body = route.body.model_validate(raw) if route.body else None
             except BadBody as exc:
-                return error(400, str(exc))
+                return error(400, str(exc), exc.field)
             except ValidationError as exc:
                 return invalid(exc, "body")
             result = await route.handler(Call(desk, caller, ids, body, query))

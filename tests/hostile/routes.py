@@ -22,8 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from adapters.teams.webhook import signature
-from bot.api import PREFIX
-from bot.api import ROUTES as API_ROUTES
+from bot.api.app import PREFIX
+from bot.api.app import ROUTES as API_ROUTES
 
 PAYLOADS = Path(__file__).resolve().parents[1] / "payloads"
 TEAMS_WEBHOOK_SECRET = base64.b64encode(b"hostile-family-webhook-token-32by").decode()
