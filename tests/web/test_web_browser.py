@@ -103,7 +103,7 @@ async def test_a_conversation_from_problem_to_assigned_ticket_survives_a_reload(
     await tab.shoot("signed-in")
 
     await tab.say(PROBLEM)
-    bot = page.locator(".message-bot").last
+    bot = page.locator(".message-bot:has(.card-title)").last
     await expect(bot.locator(".card-title")).to_have_text("New ticket")
     await expect(bot.locator("input[name=title]")).to_have_value(PROBLEM)
     await expect(page.locator(".message-user")).to_have_text(PROBLEM)
@@ -111,7 +111,9 @@ async def test_a_conversation_from_problem_to_assigned_ticket_survives_a_reload(
 
     await bot.get_by_role("button", name="Create").click()
     await expect(bot.locator(".card-title")).to_contain_text(f"#1 {PROBLEM}")
-    await expect(page.locator(".message-bot")).to_have_count(2)  # welcome, and the draft replaced by the ticket
+    # the welcome, the draft replaced by the ticket, and the first-contact line ("You are Dana Desk on the desk")
+    await expect(page.locator(".message-bot:has(.card-title)")).to_have_count(2)
+    await expect(page.locator(".message-bot").last).to_contain_text("You are Dana Desk on the desk.")
     await tab.shoot("ticket")
 
     await bot.get_by_role("button", name="Assign to me").click()
@@ -153,7 +155,7 @@ async def test_hostile_text_shows_as_typed_and_never_runs(browser, chat, tmp_pat
     await expect(page.locator(".message-bot")).to_have_count(1)
     await tab.say(HOSTILE)
     await expect(page.locator(".message-user")).to_have_text(HOSTILE)
-    bot = page.locator(".message-bot").last
+    bot = page.locator(".message-bot:has(.card-title)").last
     await expect(bot.locator("input[name=title]")).to_have_value(HOSTILE)
     await bot.get_by_role("button", name="Create").click()
     await expect(bot.locator(".card-title")).to_contain_text(HOSTILE)

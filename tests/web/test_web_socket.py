@@ -40,8 +40,9 @@ async def test_a_message_opens_a_draft_and_create_replaces_it_with_the_ticket(we
         assert (welcome["as"], welcome["bot"]) == (DANA, "Ticketbot")
         (greeting,) = welcome["history"]
         await ws.send_json({"type": "message", "text": "The printer on floor 2 is jammed"})
-        echo, draft = await frames_until_done(ws)
+        echo, draft, linked = await frames_until_done(ws)
         assert echo["author"] == "user" and "The printer on floor 2 is jammed" in echo["html"]
+        assert "You are Dana Desk on the desk." in linked["html"]  # said once, on first contact
         assert draft["author"] == "bot" and "New ticket" in draft["html"]
         verb, values = _button(draft["html"], "Create")
         assert verb == "ticket.create"
@@ -63,7 +64,7 @@ async def test_a_message_opens_a_draft_and_create_replaces_it_with_the_ticket(we
 
     async with aiohttp.ClientSession() as http, http.ws_connect(f"{web.url}/chat/ws?as={DANA.upper()}") as ws:
         history = (await ws.receive_json())["history"]
-    assert [h["id"] for h in history] == [greeting["id"], echo["id"], draft["id"]]
+    assert [h["id"] for h in history] == [greeting["id"], echo["id"], draft["id"], linked["id"]]
     assert history[2]["html"] == assigned["html"]
 
 
@@ -159,7 +160,7 @@ async def test_a_tab_closed_before_its_reply_loses_nothing(web):
             await ws.send_json({"type": "message", "text": "The scanner is offline"})
         async with http.ws_connect(f"{web.url}/chat/ws?as={DANA}") as ws:
             history = (await ws.receive_json())["history"]
-            while len(history) < 3:  # the first tab's turn may still be running: its reply then arrives live
+            while len(history) < 4:  # the first tab's turn may still be running: its reply then arrives live
                 history.append(await ws.receive_json(timeout=10))
-    assert [h["author"] for h in history] == ["bot", "user", "bot"]
+    assert [h["author"] for h in history] == ["bot", "user", "bot", "bot"]  # the draft, then "You are … on the desk"
     assert "New ticket" in history[2]["html"]
