@@ -210,6 +210,46 @@ CASES = [
     titled("list of software I need installed"),
     titled("cancel my meeting room booking"),
     titled("newspaper delivery missing"),
+    # pleasantries are not drafts
+    ("thanks", Intent("thanks")),
+    ("Thank you!", Intent("thanks")),
+    ("👍", Intent("thanks")),
+    ("ok", Intent("thanks")),
+    ("cool", Intent("thanks")),
+    ("great", Intent("thanks")),
+    ("merci", Intent("thanks")),
+    ("danke schön", Intent("thanks")),
+    ("gracias", Intent("thanks")),
+    ("thanks, but the printer is still jammed", draft("thanks, but the printer is still jammed")),
+    # German, French, Spanish priority words
+    titled("Drucker im 2. Stock druckt nicht, dringend", priority="high"),
+    titled("Störung im Netzwerk seit heute früh", priority="critical"),
+    titled("Totaler Ausfall des Mailservers", priority="critical"),
+    titled("Neuer Monitor für Frau Weber, nicht dringend", priority="low"),
+    titled("Imprimante bloquée, urgent", priority="high"),
+    titled("La messagerie est en panne", priority="critical"),
+    titled("Problème bloquant sur la paie", priority="critical"),
+    titled("Nouveau clavier, pas urgent", priority="low"),
+    titled("La impresora no imprime, es urgente", priority="high"),
+    titled("El servidor de correo está caído", priority="critical"),
+    titled("Cambiar el ratón, no urgente", priority="low"),
+    # titles are not cut at ordinals or abbreviations (long first lines are cut at their first sentence end)
+    (
+        "Der Drucker im 4. OG zeigt seit Montag einen Papierstau an, z. B. beim Drucken von PDF-Dateien aus Outlook. "
+        "Neustart hat nichts gebracht.",
+        draft(
+            "Der Drucker im 4. OG zeigt seit Montag einen Papierstau an, z. B. beim Drucken von PDF-Dateien aus Outlook.",
+            description="Neustart hat nichts gebracht.",
+        ),
+    ),
+    (
+        "Dr. Meyer's laptop will not connect to the VPN since the update, e.g. from the hotel wifi yesterday evening. "
+        "It worked last week.",
+        draft(
+            "Dr. Meyer's laptop will not connect to the VPN since the update, e.g. from the hotel wifi yesterday evening.",
+            description="It worked last week.",
+        ),
+    ),
     # unicode
     titled("Imprimante en panne au 3ᵉ étage — très urgent", priority="critical"),  # panne: an outage
     titled("打印机卡纸了"),

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from adapters.markup import strip_markup
-from bot.seam import Actor, ConversationRef, EventKind, InboundEvent, MessageRef, Scope
+from bot.seam import Actor, Attachment, ConversationRef, EventKind, InboundEvent, MessageRef, Scope
 from cards import verbs
 
 PLATFORM = "slack"
@@ -71,6 +71,19 @@ def is_from_a_bot(event: Mapping[str, Any]) -> bool:
     return bool(event.get("bot_id") or event.get("bot_profile")) or event.get("subtype") not in AUTHORED_SUBTYPES
 
 
+def files_of(event: Mapping[str, Any]) -> tuple[Attachment, ...]:
+    """The files shared with a message (Slack `files`: name, mimetype, the private URL Slack serves them at)."""
+    files = event.get("files")
+    found = []
+    for item in files if isinstance(files, list) else ():
+        file = item if isinstance(item, Mapping) else {}
+        url = _text(file.get("url_private")) or _text(file.get("permalink"))
+        if url:
+            name = _text(file.get("name")) or _text(file.get("title")) or "file"
+            found.append(Attachment(name=name, content_type=_text(file.get("mimetype")) or "", url=url))
+    return tuple(found)
+
+
 def message_event(team_id: str | None, event: Mapping[str, Any], *, key: str, bot_user_id: str | None,
                   thread: str | None, actor: Actor | None = None, text: str | None = None) -> InboundEvent:
     """A message from a person: the bot's own mention removed, other people's mentions listed."""
@@ -80,7 +93,9 @@ def message_event(team_id: str | None, event: Mapping[str, Any], *, key: str, bo
     ref = conversation_ref(team_id, str(event.get("channel")), thread=thread,
                            channel_type=_text(event.get("channel_type")))
     who = actor or Actor(PLATFORM, user_key(team_id, str(event.get("user"))))
-    return InboundEvent(EventKind.MESSAGE, ref, who, key, text=stripped.text, mentions=mentions)
+    return InboundEvent(
+        EventKind.MESSAGE, ref, who, key, text=stripped.text, mentions=mentions, attachments=files_of(event)
+    )
 
 
 def mentions_user(event: Mapping[str, Any], user_id: str | None) -> bool:

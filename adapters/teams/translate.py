@@ -24,6 +24,7 @@ from botbuilder.schema import (
 
 from adapters.markup import strip_markup
 from bot.seam import Actor, ConversationRef, EventKind, InboundEvent, MessageRef, OutboundMessage, Scope
+from bot.seam import Attachment as FileRef
 from cards import verbs
 from cards.adaptive import MAX_CARD_BYTES, render_adaptive
 from cards.fit import cut_text
@@ -218,6 +219,22 @@ def _key(activity: Mapping[str, Any]) -> str:
     return f"{conversation_id}:{_text(activity.get('id')) or uuid.uuid4()}"
 
 
+def files_of(activity: Mapping[str, Any]) -> tuple[FileRef, ...]:
+    """The files and images on a message (attachments with a `contentUrl`; cards and the HTML copy of the text
+    that Teams also sends as attachments are not files)."""
+    attachments = activity.get("attachments")
+    files = []
+    for item in attachments if isinstance(attachments, list) else ():
+        attachment = _obj(item)
+        url = _text(attachment.get("contentUrl"))
+        if not url or not url.startswith(("https://", "http://")):
+            continue
+        kind = _text(attachment.get("contentType")) or ""
+        name = _text(attachment.get("name")) or url.rsplit("/", 1)[-1] or "file"
+        files.append(FileRef(name=name, content_type=kind, url=url))
+    return tuple(files)
+
+
 def message_event(activity: Mapping[str, Any], *, platform: str = PLATFORM) -> InboundEvent:
     """A text message: the bot's own mention removed, other people's mentions listed (by their Teams id)."""
     bots = bot_ids_of(activity)
@@ -236,6 +253,7 @@ def message_event(activity: Mapping[str, Any], *, platform: str = PLATFORM) -> I
         _key(activity),
         text=stripped.text,
         mentions=tuple(people.values()),
+        attachments=files_of(activity),
     )
 
 

@@ -148,3 +148,14 @@ async def test_an_unknown_slash_command_is_a_json_404(app, slack):
     status, answer = await app.post_form(dict(parse_qsl(sample("slash_command.bolt-python.form-urlencoded.txt"))))
     assert status == 404 and "error" in answer
     assert slack.calls_to("chat.postMessage") == []
+
+
+def test_files_shared_with_a_message_reach_the_core_as_references():
+    from adapters.slack.translate import message_event
+    from bot.seam import Attachment
+
+    event = {"type": "message", "subtype": "file_share", "channel": "D1", "channel_type": "im", "user": "U1",
+             "text": "the log", "files": [{"name": "trace.log", "mimetype": "text/plain",
+                                           "url_private": "https://files.slack.com/files-pri/T1-F1/trace.log"}]}
+    built = message_event("T1", event, key="e1", bot_user_id="UBOT", thread=None)
+    assert built.attachments == (Attachment("trace.log", "text/plain", "https://files.slack.com/files-pri/T1-F1/trace.log"),)

@@ -203,3 +203,22 @@ class _Peer:
 
     def is_closing(self) -> bool:
         return False
+
+
+async def test_an_image_alone_opens_a_draft_and_the_file_stays_on_the_ticket(teams):
+    from storage.models import Attachment
+
+    image = {"contentType": "image/png", "contentUrl": "https://smba.example/v3/attachments/a1/views/original",
+             "name": "Screenshot 2026-12-01.png"}
+    activity = teams.sample("message.personal.msteams-docs.json")
+    activity.update(text="", attachments=[image, {"contentType": "text/html", "content": "<p></p>"}])
+    assert (await teams.post(activity))[0] == 200
+    draft = teams.connector.activities()[-1].json
+    assert "Screenshot 2026-12-01" in str(draft["attachments"][0]["content"])
+    confirm = teams.sample("message.personal.msteams-docs.json")
+    confirm.update(id="confirm-1", text="yes")
+    assert (await teams.post(confirm))[0] == 200
+    assert "Attachments: Screenshot 2026-12-01.png" in str(teams.connector.activities()[-1].json)
+    async with teams.services.db.sessions() as session:
+        [row] = (await session.scalars(select(Attachment))).all()
+    assert (row.name, row.content_type, row.url) == (image["name"], "image/png", image["contentUrl"])
