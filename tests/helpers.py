@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from bot.settings import Settings
 
-
 TEST_POOL_SIZE = 4
 """PostgreSQL connections per test app: a test drives a few turns at once, and the shared server's 100
 connections must serve every test database of a run (and other runs on the machine) at the same time."""

@@ -8,46 +8,15 @@ is an AD FS one (`/adfs`), so this server speaks TLS with a throwaway certificat
 
 from __future__ import annotations
 
-import datetime
-import ipaddress
-import ssl
 from pathlib import Path
 from typing import Any
 
 from aiohttp import web
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import NameOID
 
+from tests.fakes.tls import make_certificate
 from tests.http import LocalServer
 
 ACCESS_TOKEN = "bot-token-from-the-local-azure-ad"
-
-
-def self_signed(directory: Path) -> tuple[Path, Path]:
-    """A certificate for 127.0.0.1 and its key, as PEM files in `directory`."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(hours=1))
-        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
-        .sign(key, hashes.SHA256())
-    )
-    cert_file, key_file = directory / "aad-cert.pem", directory / "aad-key.pem"
-    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_file.write_bytes(
-        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    )
-    return cert_file, key_file
 
 
 @web.middleware
@@ -63,9 +32,9 @@ class AzureAd(LocalServer):
     """The fake authority. `async with AzureAd(tmp_path) as aad:`; `aad.authority` is the login URL."""
 
     def __init__(self, directory: Path) -> None:
-        self.ca_file, key_file = self_signed(directory)
-        tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-        tls.load_cert_chain(self.ca_file, key_file)
+        certificate = make_certificate(directory)
+        self.ca_file = certificate.cert_file
+        tls = certificate.server_context()
         self.token_requests: list[dict[str, Any]] = []
         app = web.Application(middlewares=[_no_keep_alive])
         app.router.add_get("/adfs/.well-known/openid-configuration", self._metadata)
