@@ -9,7 +9,9 @@ Interactive elements carry JSON values, so the adapter knows what was pressed wi
 - a text Prompt's button adds `"prompt": <input id>`: open a modal for that input (see `render_modal`);
 - a choice Prompt is a `static_select` whose options carry `{"action": verb, **data, <input id>: <value>}`;
 - body inputs are not shown in a message (only their values); an "Open form" button carries
-  `{"action": "form.open"}` and the adapter answers it with `render_modal`.
+  `{"action": "form.open", **data}` with the data of the form's submit button (`form_submit`), e.g. the
+  draft id, and the adapter answers it with `render_modal` — from the card it sent when it still holds it,
+  else from the form the core rebuilds for that data (`verbs.DRAFT_FORM`), so the button works after a restart.
 """
 
 from __future__ import annotations
@@ -214,12 +216,19 @@ def _input_block(element: TextInput | ChoiceInput) -> dict[str, Any] | None:
     }
 
 
+def form_submit(card: Card) -> Button | None:
+    """The button that submits a card's form: its positive button, else its first one."""
+    buttons = [a for a in card.actions if isinstance(a, Button)]
+    return next((b for b in buttons if b.style == "positive"), buttons[0] if buttons else None)
+
+
 def _action_blocks(card: Card) -> list[dict[str, Any]]:
     """Actions blocks of at most 25 elements: "Open form" when the body has inputs, then each action."""
     used: set[str] = set()
     elements: list[dict[str, Any]] = []
     if any(isinstance(e, TextInput | ChoiceInput) for e in card.body):
-        elements.append(_button("Open form", FORM_OPEN, {}, "default", used))
+        submit = form_submit(card)
+        elements.append(_button("Open form", FORM_OPEN, submit.data if submit else {}, "default", used))
     for action in card.actions:
         element = _action_element(action, used)
         if element is not None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 CREATE = "ticket.create"
 CANCEL_DRAFT = "ticket.cancel_draft"
+DRAFT_FORM = "ticket.draft_form"  # carried by Block Kit's "Open form" button, not by a card (see cards.blockkit)
 SHOW = "ticket.show"
 ASSIGN_ME = "ticket.assign_me"
 STATUS = "ticket.status"
@@ -19,4 +20,4 @@ LIST_NEXT = "list.next"
 ANSWER = "dialog.answer"
 UNKNOWN = "unknown"
 
-ALL = (CREATE, CANCEL_DRAFT, SHOW, ASSIGN_ME, STATUS, PRIORITY, NOTE, CLOSE, REOPEN, LIST_NEXT, ANSWER)
+ALL = (CREATE, CANCEL_DRAFT, DRAFT_FORM, SHOW, ASSIGN_ME, STATUS, PRIORITY, NOTE, CLOSE, REOPEN, LIST_NEXT, ANSWER)

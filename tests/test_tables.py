@@ -43,5 +43,6 @@ def test_every_verb_a_card_can_carry_has_a_handler():
         builders.help_card(help_entries(Principal("a", member_id=1, is_admin=True))),
     ]
     carried = {action.verb for card in cards for action in card.actions}
-    assert carried == set(verbs.ALL)
+    # DRAFT_FORM is what Slack's "Open form" button (cards.blockkit) asks the core for, not a card's verb.
+    assert carried | {verbs.DRAFT_FORM} == set(verbs.ALL)
     assert set(ACTIONS) | {verbs.ANSWER} == set(verbs.ALL)

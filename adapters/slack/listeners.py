@@ -63,7 +63,9 @@ from bot.seam import (
     Reply,
     ReplyQueue,
 )
+from cards import verbs
 from cards.blockkit import FORM_OPEN
+from cards.model import Card
 
 log = logging.getLogger(__name__)
 
@@ -224,6 +226,10 @@ class Listeners:
             source = MessageRef(scope_ref.in_thread(thread), ts)
         card = self.cards.get(source.conversation.conversation_id, source.message_id) if source else None
         trigger = str(body.get("trigger_id") or "")
+        if value.get("action") == FORM_OPEN and card is None and value.get("draft"):
+            card = await self.stored_form(client, team, user_id, value, source, key=f"form:{trigger}")
+            if card is None:
+                return
         if value.get("action") == FORM_OPEN or "prompt" in value:
             await self.open_form(client, trigger, value, card, source, pressed)
             return
@@ -272,6 +278,20 @@ class Listeners:
         except DeliveryError as exc:
             log.warning("views.open failed: %s", exc)
 
+    async def stored_form(self, client: AsyncWebClient, team: str | None, user_id: str, value: Mapping[str, Any],
+                          source: MessageRef | None, *, key: str) -> Card | None:
+        """The draft's form as the core rebuilds it from the stored draft (this process did not send the card,
+        say it restarted since); None when the draft is no longer pending — then the core's answer (the ticket
+        it became, or "Draft gone") replaces the pressed card."""
+        actor = await self.people.actor(client, team, user_id)
+        to = source.conversation if source else await self.port.open_direct(actor)
+        inbound = card_action(to, actor, key, {**value, "action": verbs.DRAFT_FORM}, source)
+        reply = await self.core.handle(inbound)
+        form = next((m.card for m in reply.messages if m.card is not None), None)
+        if form is None:
+            await self.deliver(inbound, reply, to)
+        return form
+
     async def ticket_from(self, body: Mapping[str, Any], client: AsyncWebClient, context: AsyncBoltContext,
                           channel: str, message: Mapping[str, Any], *, key: str) -> None:
         """A draft from someone's message: `new <text>` and a permalink, as its author, in its thread."""
@@ -293,12 +313,18 @@ class Listeners:
 
     async def publish_home(self, client: AsyncWebClient, team: str | None, user_id: str, channel: str, *,
                            key: str) -> None:
-        """The App Home: the core's answer to `my tickets`, as Block Kit."""
+        """The App Home: the core's answers to `my tickets` and to `list` (the open tickets of the desk's
+        boards), as Block Kit. `list` is for desk members; anyone else is refused in words, without a card,
+        and their Home shows only their own tickets."""
         actor = await self.people.actor(client, team, user_id)
         where = conversation_ref(team, channel or user_id, channel_type="im")
-        reply = await self.core.handle(InboundEvent(EventKind.MESSAGE, where, actor, key, text="my tickets"))
+        messages: list[OutboundMessage] = []
+        for text, answer_key in (("my tickets", key), ("list", f"{key}:team")):
+            reply = await self.core.handle(InboundEvent(EventKind.MESSAGE, where, actor, answer_key, text=text))
+            shown = [m for m in reply.messages if m.card is not None]
+            messages.extend(shown if text == "list" else reply.messages)
         try:
-            await delivered(client.views_publish(user_id=user_id, view=home_view(reply.messages)))
+            await delivered(client.views_publish(user_id=user_id, view=home_view(tuple(messages))))
         except DeliveryError as exc:
             log.warning("views.publish failed: %s", exc)
 

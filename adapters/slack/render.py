@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from bot.seam import MessageRef, OutboundMessage
-from cards.blockkit import MAX_PRIVATE_METADATA, render_blocks, render_modal
+from cards.blockkit import MAX_PRIVATE_METADATA, form_submit, render_blocks, render_modal
 from cards.escape import escape_mrkdwn
 from cards.model import Button, Card, ChoiceInput, Prompt, TextInput
 
@@ -32,7 +32,7 @@ def message_arguments(msg: OutboundMessage) -> dict[str, Any]:
 
 
 def home_view(messages: tuple[OutboundMessage, ...]) -> dict[str, Any]:
-    """The App Home tab: the cards of the core's answer to `my tickets`, one after the other."""
+    """The App Home tab: the core's answers (my tickets, the team's open tickets), one after the other."""
     blocks: list[dict[str, Any]] = []
     for msg in messages:
         if msg.card is not None:
@@ -45,8 +45,7 @@ def home_view(messages: tuple[OutboundMessage, ...]) -> dict[str, Any]:
 
 def form_modal(card: Card, source: MessageRef | None) -> dict[str, Any] | None:
     """The modal for a card's form: its inputs, submitted with the verb of its positive (or first) button."""
-    buttons = [a for a in card.actions if isinstance(a, Button)]
-    submit = next((b for b in buttons if b.style == "positive"), buttons[0] if buttons else None)
+    submit = form_submit(card)
     if submit is None:
         return None
     return _modal(card, submit.verb, submit.data, source)
@@ -91,8 +90,10 @@ class CardMemory:
 
     Slack sends back only the pressed element's value, not the card; a card with inputs (the create form) is
     shown as its values with an "Open form" button, whose modal and whose Create button need the inputs.
-    Bounded to the newest `REMEMBERED_CARDS`; a card sent before a restart is not remembered (the user is
-    asked to send the request again).
+    Bounded to the newest `REMEMBERED_CARDS`; for a card sent before a restart, a draft's form is rebuilt by
+    the core from the stored draft (the "Open form" button carries the draft id), and a press on its Create
+    button needs no inputs (the core keeps the draft's fields); any other form asks the user to send the
+    request again.
     """
 
     def __init__(self, size: int = REMEMBERED_CARDS) -> None:

@@ -60,6 +60,10 @@ async def on_cancel_draft(turn: ChatTurn, values: Mapping[str, Any]) -> Reply:
     return await drafts.press_cancel(turn, values)
 
 
+async def on_draft_form(turn: ChatTurn, values: Mapping[str, Any]) -> Reply:
+    return await drafts.press_form(turn, values)
+
+
 async def on_show(turn: ChatTurn, values: Mapping[str, Any]) -> Reply:
     return await turn.card(await turn.ticket(card_number(values.get("ticket"))))
 
@@ -127,6 +131,7 @@ async def on_list_next(turn: ChatTurn, values: Mapping[str, Any]) -> Reply:
 ACTIONS: Mapping[str, Handler] = {
     verbs.CREATE: on_create,
     verbs.CANCEL_DRAFT: on_cancel_draft,
+    verbs.DRAFT_FORM: on_draft_form,
     verbs.SHOW: on_show,
     verbs.ASSIGN_ME: on_assign_me,
     verbs.STATUS: on_status,

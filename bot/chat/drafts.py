@@ -38,7 +38,6 @@ async def propose(turn: ChatTurn, fields: Mapping[str, str]) -> Reply:
     desk = turn.desk
     text = f"{fields.get('title', '')} {fields.get('description', '')}"
     board = await desk.boards.route(text)
-    categories = await desk.boards.categories(board.id)
     actor = turn.event.actor
     draft_id = uuid.uuid4().hex
     chosen = {
@@ -52,21 +51,28 @@ async def propose(turn: ChatTurn, fields: Mapping[str, str]) -> Reply:
     attachments = [{"name": a.name, "content_type": a.content_type, "url": a.url} for a in turn.event.attachments]
     data = {"id": draft_id, "author": author, "fields": chosen, "attachments": attachments}
     await turn.dialogs.store.save(turn.key, State(dialog=DIALOG, step="confirm", data=data))
+    return Reply(messages=(await _form(turn, data),))
+
+
+async def _form(turn: ChatTurn, data: Mapping[str, Any]) -> OutboundMessage:
+    """The prefilled create form of a stored draft, with the boards and the chosen board's categories."""
+    desk, chosen = turn.desk, data["fields"]
+    board = await desk.boards.get(chosen["board"])
     view = DraftView(
         title=chosen["title"],
         description=chosen["description"],
         priority=chosen["priority"],
         board=board.name,
-        category=None,
+        category=chosen.get("category") or None,
         boards=tuple(b.name for b in await desk.boards.list()),
-        categories=tuple(c.name for c in categories),
-        draft_id=f"{draft_id}:{actor.user_id}",
+        categories=tuple(c.name for c in await desk.boards.categories(board.id)),
+        draft_id=f"{data['id']}:{data['author']['user_id']}",
     )
     text = (
         f"Shall I open a ticket \"{view.title}\" ({view.priority}, {view.board})? "
         "Press Create or say `yes`; `cancel` drops it."
     )
-    return Reply(messages=(OutboundMessage(text, create_form(view)),))
+    return OutboundMessage(text, create_form(view))
 
 
 def _draft_ref(values: Mapping[str, Any], turn: ChatTurn) -> tuple[str, DialogKey]:
@@ -132,6 +138,21 @@ async def press_create(turn: ChatTurn, values: Mapping[str, Any]) -> Reply:
     state = loaded.state
     if state is not None and state.dialog == DIALOG and state.data.get("id") == draft_id:
         return Reply(refreshed=await confirm(turn, key, state, values))
+    return await _not_pending(turn, draft_id)
+
+
+async def press_form(turn: ChatTurn, values: Mapping[str, Any]) -> Reply:
+    """A draft's create form rebuilt from its stored state (Slack's "Open form" after a restart, when the
+    adapter no longer holds the card it sent); a draft no longer pending answers as a Create press would."""
+    draft_id, key = _draft_ref(values, turn)
+    loaded = await turn.dialogs.store.load(key)
+    state = loaded.state
+    if draft_id and state is not None and state.dialog == DIALOG and state.data.get("id") == draft_id:
+        return Reply(messages=(await _form(turn, state.data),))
+    return await _not_pending(turn, draft_id)
+
+
+async def _not_pending(turn: ChatTurn, draft_id: str) -> Reply:
     ticket = await turn.desk.tickets.by_origin(origin_of(draft_id))
     if ticket is not None and policy.may_see(turn.principal, ticket):
         notice = f"Already created as #{ticket.number}."

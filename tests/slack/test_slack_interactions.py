@@ -6,7 +6,7 @@ import copy
 import json
 from urllib.parse import parse_qsl
 
-from tests.slack.helpers import TEAM, assert_block_kit_limits, event, posted_text, sample
+from tests.slack.helpers import TEAM, assert_block_kit_limits, event, posted_text, sample, serve_slack
 
 
 def _slash(text: str) -> dict[str, str]:
@@ -180,3 +180,78 @@ async def test_a_button_in_app_home_answers_in_the_dm_and_refreshes_home(app, sl
     posts = await slack.wait_for("chat.postMessage", 2)
     assert posts[-1].args["channel"] == "DW222" and "Keyboard sticky" in posted_text(posts[-1])
     await slack.wait_for("views.publish", 2)
+
+
+def _home_opened(user: str, event_id: str) -> dict:
+    home = event("event_callback.app_mention.bolt-python.json")
+    home["event"] = {"type": "app_home_opened", "user": user, "channel": f"D{user}", "tab": "home", "event_ts": "2.2"}
+    home["event_id"] = event_id
+    return home
+
+
+async def test_app_home_of_a_desk_member_adds_the_teams_open_tickets_and_others_see_only_their_own(app, slack):
+    await app.services.members.add("Megan Bowen", "megan@example.com")
+    await app.post_form({**_slash("Title: Printer jammed\nPriority: low"), "user_id": "W111", "trigger_id": "trig-1"})
+    await app.post_form({**_slash("Title: VPN down\nPriority: high"), "user_id": "W444", "trigger_id": "trig-2"})
+    await slack.wait_for("chat.postMessage", 2)
+    await app.post_event(_home_opened("W222", "Ev-home-member"))
+    [member_home] = await slack.wait_for("views.publish")
+    blocks = member_home.args["view"]["blocks"]
+    assert_block_kit_limits(blocks)
+    headers = [b["text"]["text"] for b in blocks if b["type"] == "header"]
+    assert headers == ["My open tickets", "Open tickets"]
+    assert "Printer jammed" in json.dumps(blocks) and "VPN down" in json.dumps(blocks)
+    shows = [e["action_id"] for b in blocks if b["type"] == "actions" for e in b["elements"]]
+    assert {"ticket.show:1", "ticket.show:2"} <= set(shows)
+
+    await app.post_event(_home_opened("W111", "Ev-home-requester"))
+    published = await slack.wait_for("views.publish", 2)
+    own = published[-1]
+    assert own.args["user_id"] == "W111"
+    text = json.dumps(own.args["view"]["blocks"])
+    assert "Printer jammed" in text and "VPN down" not in text and "desk members" not in text
+    assert [b["text"]["text"] for b in own.args["view"]["blocks"] if b["type"] == "header"] == ["My open tickets"]
+
+
+async def test_open_form_on_a_draft_sent_before_a_restart_opens_it_from_the_stored_draft(sqlite_url, slack):
+    async with serve_slack(sqlite_url, slack) as before:
+        await before.post_form(_slash("the printer on floor 3 is jammed"))
+        [draft] = await slack.wait_for("chat.postMessage")
+    opener = _element(draft.args["blocks"], "form.open")
+    async with serve_slack(sqlite_url, slack) as after:
+        await after.post_interaction(_press(opener, channel="C111", ts=draft.answer["ts"], trigger="trig-late"))
+        [opened] = await slack.wait_for("views.open")
+        assert opened.args["trigger_id"] == "trig-late"
+        view = opened.args["view"]
+        assert_block_kit_limits(view["blocks"], modal=True)
+        inputs = {b["block_id"]: b["element"] for b in view["blocks"] if b["type"] == "input"}
+        assert "printer on floor 3" in inputs["title"]["initial_value"]
+        assert {"description", "priority", "board"} <= set(inputs)
+        assert len(slack.calls_to("chat.postMessage")) == 1  # no "send your request again"
+        submission = copy.deepcopy(sample("view_submission.bolt-python.json"))
+        submission["user"] = {"id": "W222", "team_id": TEAM}
+        values = {"title": {"title": {"type": "plain_text_input", "value": "Floor 3 printer jammed"}}}
+        submission["view"] = {**submission["view"], "callback_id": view["callback_id"],
+                              "private_metadata": view["private_metadata"], "state": {"values": values}}
+        await after.post_interaction(submission)
+        [update] = await slack.wait_for("chat.update")
+        assert update.args["ts"] == draft.answer["ts"]
+        ticket = await after.services.tickets.get(1)
+        assert ticket.title == "Floor 3 printer jammed" and ticket.requester_name == "Megan Bowen"
+
+
+async def test_open_form_on_a_draft_already_created_before_a_restart_shows_the_ticket(sqlite_url, slack):
+    async with serve_slack(sqlite_url, slack) as before:
+        await before.post_form(_slash("the scanner is offline"))
+        [draft] = await slack.wait_for("chat.postMessage")
+        create = _element(draft.args["blocks"], "ticket.create")
+        await before.post_interaction(_press(create, channel="C111", ts=draft.answer["ts"], trigger="trig-c"))
+        await slack.wait_for("chat.update")
+    opener = _element(draft.args["blocks"], "form.open")
+    async with serve_slack(sqlite_url, slack) as after:
+        await after.post_interaction(_press(opener, channel="C111", ts=draft.answer["ts"], trigger="trig-late"))
+        updates = await slack.wait_for("chat.update", 2)
+        assert updates[-1].args["ts"] == draft.answer["ts"]
+        assert "Already created as #1" in posted_text(updates[-1])
+        assert slack.calls_to("views.open") == []
+        assert len(await after.services.tickets.list(limit=10)) == 1
