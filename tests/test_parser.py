@@ -173,6 +173,11 @@ CASES = [
     ("TITLE : Badge reader broken\nPRIORITY: asap", structured(title="Badge reader broken", priority="critical")),
     ("Title: Mouse\nPriority: whenever-ish", structured(title="Mouse", priority="whenever-ish")),
     ("Priority: high", structured(priority="high")),
+    # without a Priority line the priority words decide, as in a draft; a Priority line wins over them
+    ("Title: Mail outage\nBoard: IT", structured(title="Mail outage", board="IT", priority="critical")),
+    ("Title: Drucker\nDescription: Bitte dringend", structured(title="Drucker", description="Bitte dringend",
+                                                              priority="high")),
+    ("Title: Mail outage\nPriority: low", structured(title="Mail outage", priority="low")),
     ("Title:\nBoard: IT", structured(board="IT")),
     ("Keyboard missing keys\nBoard: IT", structured(title="Keyboard missing keys", board="IT")),
     (

@@ -12,6 +12,7 @@ Priority in a draft comes from words (whole words, case-insensitive), checked in
   high      "urgent", "urgently", "asap", "high priority", "p2"
   medium    "medium priority", "p3"
   low       "whenever"
+The same words set the priority of a structured form that has no Priority line.
 """
 
 from __future__ import annotations
@@ -252,6 +253,11 @@ def _structured_fields(text: str) -> dict[str, str] | None:
     if "priority" in values:
         values["priority"] = _priority_word(values["priority"]) or values["priority"]
     fields.update(values)
+    if "priority" not in fields:
+        # Without a Priority line the words decide, as in a draft (a mail's subject and body arrive as this form).
+        worded = _priority_from_words("\n".join(fields.get(k, "") for k in ("title", "description")))
+        if worded is not None:
+            fields["priority"] = worded
     return fields
 
 

@@ -123,7 +123,7 @@ class Planner:
         for dedup_key, routed_to in wanted.items():
             if dedup_key in existing:
                 continue
-            target = await self._target(session, routed_to.key)
+            target = await self._target(session, routed_to.key, ticket)
             if target is None:
                 log.info("no way to reach %s about ticket #%s; skipped", routed_to.key, ticket.number)
                 continue
@@ -229,7 +229,7 @@ class Planner:
             return await session.scalar(select(Recipient.id).where(Recipient.conversation_id == int(raw)))
         return None
 
-    async def _target(self, session: AsyncSession, key: str) -> Target | None:
+    async def _target(self, session: AsyncSession, key: str, ticket: Ticket) -> Target | None:
         kind, _, raw = key.partition(":")
         if kind == "c":
             conversation = await session.get(Conversation, int(raw))
@@ -252,6 +252,11 @@ class Planner:
             identity = await session.get(Identity, int(raw))
         if identity is None or not self.reachable(identity.platform):
             return None
+        # A person's deliveries share one lane whether their DM is known yet or not, so they stay in order.
+        lane = direct_lane(identity.platform, identity.user_id)
+        origin = await self._origin(session, identity, ticket)
+        if origin is not None:
+            return Target(identity.platform, to_ref(origin).to_json(), lane, identity.name)
         direct = await session.scalar(
             select(Conversation).where(
                 and_(
@@ -262,9 +267,21 @@ class Planner:
                 )
             )
         )
-        # A person's deliveries share one lane whether their DM is known yet or not, so they stay in order.
-        lane = direct_lane(identity.platform, identity.user_id)
         if direct is not None:
             return Target(identity.platform, to_ref(direct).to_json(), lane, identity.name)
         actor = {"platform": identity.platform, "user_id": identity.user_id, "name": identity.name}
         return Target(identity.platform, {"direct": actor}, lane, identity.name)
+
+    @staticmethod
+    async def _origin(session: AsyncSession, identity: Identity, ticket: Ticket) -> Conversation | None:
+        """The requester's own conversation the ticket was opened in, when they are reached on its platform: a
+        mail requester is answered in their mail thread (the stored reference names the mail to answer and the
+        ticket), not with a new mail; a Teams requester's origin is their DM, which the lookup finds anyway."""
+        if identity.id != ticket.requester_identity_id or identity.platform != ticket.origin_platform:
+            return None
+        origin = await session.scalar(
+            select(Conversation).where(
+                Conversation.platform == identity.platform, Conversation.conversation_id == ticket.origin_conversation
+            )
+        )
+        return origin if origin is not None and origin.installed and origin.scope == "personal" else None

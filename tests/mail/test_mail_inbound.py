@@ -56,6 +56,19 @@ async def test_a_member_is_the_requester_by_email_and_low_importance_sets_the_pr
     assert ticket.requester_member_id == (await mail_services.members.by_email("dora@example.com")).id
 
 
+async def test_priority_words_in_subject_or_body_set_the_priority_as_in_chat(mail_services, graph):
+    graph.deliver(mail("Mail outage on floor 2", "Nobody gets mail."))
+    graph.deliver(mail("Drucker", "Bitte dringend reparieren.", sender="bert@example.com"))
+    graph.deliver(mail("Urgent: new mouse", "Mine broke.", sender="cleo@example.com", importance="low"))
+    graph.deliver(mail("New mouse", "Mine broke.", sender="dave@example.com"))
+
+    await poll(mail_services)
+
+    tickets = sorted(await mail_services.tickets.list(), key=lambda t: t.number)
+    # Outlook's importance is an explicit Priority line, so it wins over the words; no words: the board's default.
+    assert [t.priority for t in tickets] == ["critical", "high", "low", "medium"]
+
+
 async def test_a_reply_in_the_thread_becomes_a_note(mail_services, graph):
     first = graph.deliver(mail("Printer jammed", "It is jammed."))
     await poll(mail_services)
