@@ -2,8 +2,8 @@
 document at `/api/v1/openapi.json` are made) and its builder, `create_api`.
 
 Every route needs `Authorization: Bearer <key>` (keys from `ticketbot keys create`) and calls the desk's
-services with the key's owner as the principal. Routes for notification rules, forwards, recipients and
-deliveries belong in their own module beside these, added to `ROUTES`.
+services with the key's owner as the principal; notification recipients, rules, forwards and deliveries
+(`bot.api.notify`) call the notification admin services (`bot.notify.admin`).
 """
 
 from __future__ import annotations
@@ -14,13 +14,15 @@ from typing import Any
 from aiohttp import web
 from pydantic import ConfigDict
 
-from bot.api import boards, keys, members, tickets
+from bot.api import boards, keys, members, notify, tickets
+from bot.api.hooks import TicketHook
 from bot.api.openapi import document
 from bot.api.routing import ApiDesk, Call, Route, bind
 from bot.api.schemas import Response
 from bot.desk import Desk
 from bot.desk.audit import AuditLog
 from bot.desk.keys import KeyService
+from bot.notify.admin import ForwardService, OutboxService, RecipientService, RuleService
 
 PREFIX = "/api/v1"
 
@@ -42,9 +44,18 @@ def _routes() -> tuple[Route, ...]:
         *tickets.ROUTES,
         *boards.ROUTES,
         *members.ROUTES,
+        *notify.ROUTES,
         Route("GET", "/openapi.json", "openapi", "This API's OpenAPI 3.1 document", openapi, OpenApiDocument),
     )
-    spec.update(document(table, prefix=PREFIX, title="ticketbot admin API", version=version("ticketbot")))
+    spec.update(
+        document(
+            table,
+            prefix=PREFIX,
+            title="ticketbot admin API",
+            version=version("ticketbot"),
+            components=(TicketHook,),
+        )
+    )
     return table
 
 
@@ -59,6 +70,10 @@ def api_desk(desk: Desk) -> ApiDesk:
         boards=desk.boards,
         keys=KeyService(desk.db),
         audit=AuditLog(desk.db),
+        recipients=RecipientService(desk.db),
+        rules=RuleService(desk.db),
+        forwards=ForwardService(desk.db),
+        outbox=OutboxService(desk.db),
     )
 
 

@@ -3,7 +3,9 @@
 Pydantic writes JSON Schema 2020-12, which is what OpenAPI 3.1 uses for schemas, so `models_json_schema`
 gives every body's schema as it is validated (requests) and serialised (responses); this module adds the
 paths, parameters, responses and the bearer scheme from the `Route` declarations. Query parameters come from
-the fields of a route's query model (a nullable field is simply optional in a query string).
+the fields of a route's query model (a nullable field is simply optional in a query string). Bodies served
+outside this API (the `/hooks/tickets` body) are listed as components by the caller, so their schema is
+documented from the model that validates them too.
 """
 
 from __future__ import annotations
@@ -45,9 +47,18 @@ def _path_parameters(route: Route) -> list[dict[str, Any]]:
     ]
 
 
-def document(routes: Sequence[Route], *, prefix: str, title: str, version: str) -> dict[str, Any]:
-    """The OpenAPI 3.1 document of `routes` mounted under `prefix`."""
+def document(
+    routes: Sequence[Route],
+    *,
+    prefix: str,
+    title: str,
+    version: str,
+    components: Sequence[type[BaseModel]] = (),
+) -> dict[str, Any]:
+    """The OpenAPI 3.1 document of `routes` mounted under `prefix`, with the schemas of `components` (request
+    bodies of other endpoints) among its components."""
     wanted: list[tuple[type[BaseModel], JsonSchemaMode]] = [(Error, "serialization")]
+    wanted.extend((model, "validation") for model in components)
     for route in routes:
         if route.body is not None:
             wanted.append((route.body, "validation"))

@@ -20,12 +20,13 @@ from bot.api.auth import Caller, authenticate
 from bot.api.schemas import Error, PageQuery, Request
 from bot.desk.audit import AuditLog
 from bot.desk.boards import BoardService
-from bot.desk.errors import Conflict, NotFound, TicketbotError
+from bot.desk.errors import Conflict, Invalid, NotFound, TicketbotError
 from bot.desk.keys import KeyService
 from bot.desk.members import MemberService
 from bot.desk.policy import require_admin
 from bot.desk.tickets import TicketService
 from bot.facts import TICKET_NUMBER_MAX
+from bot.notify.admin import ForwardService, OutboxService, RecipientService, RuleService
 from bot.web import BadBody, read_json
 
 B = TypeVar("B")
@@ -41,6 +42,10 @@ class ApiDesk:
     boards: BoardService
     keys: KeyService
     audit: AuditLog
+    recipients: RecipientService
+    rules: RuleService
+    forwards: ForwardService
+    outbox: OutboxService
 
 
 @dataclass(frozen=True)
@@ -159,7 +164,7 @@ def bind(route: Route, desk: ApiDesk) -> Callable[[web.Request], Awaitable[web.S
         except Conflict as exc:
             return error(409, str(exc))
         except TicketbotError as exc:
-            return error(exc.status, str(exc))
+            return error(exc.status, str(exc), exc.field if isinstance(exc, Invalid) else None)
         if route.is_write:
             await desk.audit.record(
                 actor=caller.principal.name,
@@ -169,6 +174,6 @@ def bind(route: Route, desk: ApiDesk) -> Callable[[web.Request], Awaitable[web.S
             )
         if result is None:
             return web.Response(status=204)
-        return web.Response(text=result.model_dump_json(), status=route.status, content_type="application/json")
+        return web.Response(text=result.model_dump_json(by_alias=True), status=route.status, content_type="application/json")
 
     return handle

@@ -8,13 +8,15 @@ columns (`storage.models`), integers fit a 32-bit column.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from bot.desk.members import PLATFORMS
 from bot.facts import DESCRIPTION_MAX, NOTE_MAX, TICKET_NUMBER_MAX, TITLE_MAX
+from bot.notify.admin import KINDS as RECIPIENT_KINDS
+from bot.notify.outbox import STATES as DELIVERY_STATES
 from storage.models import ApiKey, AuditEntry, Board, Category, Identity, Member, Note, Status, Ticket, TimelineEntry
 
 NO_NUL = r"^[^\x00]*$"
@@ -489,3 +491,128 @@ class AuditQuery(PageQuery):
     """Audit entries, optionally of one action (e.g. `tickets.update`)."""
 
     action: Annotated[str, text(60)] | None = None
+
+
+# Notifications: recipients, rules, forwards, deliveries (the outbox)
+
+
+class RecipientOut(Response):
+    """A named notification target: a room (channel, space) or a person's direct conversation."""
+
+    id: int
+    name: str
+    kind: Literal[RECIPIENT_KINDS]  # type: ignore[valid-type]
+    platform: str | None
+    conversation: str | None
+    member_id: int | None
+
+
+class RecipientCreate(Request):
+    """A conversation to notify, by its platform's conversation id (channel, space, room or chat id)."""
+
+    platform: Platform
+    conversation: Annotated[str, text(255, 1)]
+    name: Name
+    kind: Literal[RECIPIENT_KINDS] = "room"  # type: ignore[valid-type]
+
+
+class RuleOut(Response):
+    """A board rule: the board's tickets of these priorities (any when empty) reach the recipient on these events."""
+
+    id: int
+    board: str
+    recipient_id: int
+    recipient: str
+    enabled: bool
+    priorities: list[str]
+    events: list[str]
+
+
+class RuleCreate(Request):
+    """Route a board's new tickets (and updates, with `on_update`) at `min_priority` or above to a recipient."""
+
+    board: Annotated[str, text(100, 1)]
+    recipient_id: Id
+    min_priority: Priority | None = None
+    on_update: bool = False
+
+
+class RuleUpdate(Request):
+    """Enable or disable a rule (a disabled rule is kept but routes nothing)."""
+
+    enabled: bool
+
+
+class ForwardOut(Response):
+    """What reaches recipient `from` goes to `to` while now ∈ [start, end) (null ends are open)."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    id: int
+    source: int = Field(alias="from")
+    destination: int = Field(alias="to")
+    keep_copy: bool
+    enabled: bool
+    start: datetime | None
+    end: datetime | None
+
+
+class ForwardCreate(Request):
+    """A forward between two different recipients; one that would close a cycle of forwards is a 409.
+
+    A time without a zone is UTC (as the CLI reads it)."""
+
+    source: Id = Field(alias="from")
+    destination: Id = Field(alias="to")
+    start: datetime | None = None
+    end: datetime | None = None
+    keep_copy: bool = False
+
+    @field_validator("start", "end")
+    @classmethod
+    def _utc_when_naive(cls, value: datetime | None) -> datetime | None:
+        return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
+
+
+class DeliveryOut(Response):
+    """One outbox row: a message to one recipient (or a deferred reply), its state and its last error."""
+
+    id: int
+    state: Literal[DELIVERY_STATES]  # type: ignore[valid-type]
+    platform: str
+    recipient_id: int | None
+    ticket_id: int | None
+    attempts: int
+    error: str | None
+    created_at: datetime
+    next_attempt_at: datetime | None
+    sent_at: datetime | None
+
+
+class DeliveryQuery(PageQuery):
+    """Deliveries, optionally of one state (e.g. `dead`)."""
+
+    state: Literal[DELIVERY_STATES] | None = None  # type: ignore[valid-type]
+
+
+class Retried(Response):
+    """How many dead deliveries are pending again."""
+
+    revived: int
+
+
+class DeadDelivery(Response):
+    """A delivery that gave up, with the error that ended it."""
+
+    id: int
+    platform: str
+    attempts: int
+    error: str | None
+
+
+class OutboxStatus(Response):
+    """The outbox at a glance: counts by state, the oldest pending row's age, the dead rows with their error."""
+
+    counts: dict[str, int]
+    oldest_pending_seconds: float | None
+    dead: list[DeadDelivery]

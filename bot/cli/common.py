@@ -85,7 +85,7 @@ def run(
 
 def _plain(data: Any) -> Any:
     if isinstance(data, BaseModel):
-        return data.model_dump(mode="json")
+        return data.model_dump(mode="json", by_alias=True)
     if isinstance(data, list):
         return [_plain(item) for item in data]
     return data

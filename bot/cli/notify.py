@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
+from bot.api.schemas import ForwardOut, OutboxStatus, RecipientOut, RuleOut
 from bot.cli.common import JSON_OPTION, emit, fail, group, run
 
 if TYPE_CHECKING:
@@ -39,7 +40,7 @@ def recipients_add(
 ) -> None:
     """Add a recipient; prints its id."""
     added = run(lambda s: s.recipients.add(platform, conversation, name, kind=kind))
-    emit(as_json, added, str(added["id"]))
+    emit(as_json, RecipientOut.model_validate(added), str(added["id"]))
 
 
 @recipients_app.command("list")
@@ -47,7 +48,7 @@ def recipients_list(as_json: bool = JSON_OPTION) -> None:
     """List recipients."""
     rows = run(lambda s: s.recipients.list())
     text = "\n".join(f"{r['id']}\t{r['kind']}\t{r['platform']}\t{r['conversation']}\t{r['name']}" for r in rows)
-    emit(as_json, rows, text or "no recipients")
+    emit(as_json, [RecipientOut.model_validate(r) for r in rows], text or "no recipients")
 
 
 @rules_app.command("add")
@@ -60,7 +61,7 @@ def rules_add(
 ) -> None:
     """Add a rule: the board's new tickets (and updates, with --on-update) go to the recipient."""
     rule = run(lambda s: s.rules.add(board, recipient, min_priority=min_priority or None, on_update=on_update))
-    emit(as_json, rule, f"added rule {rule['id']}: {rule['board']} → {rule['recipient']}")
+    emit(as_json, RuleOut.model_validate(rule), f"added rule {rule['id']}: {rule['board']} → {rule['recipient']}")
 
 
 @rules_app.command("list")
@@ -72,7 +73,7 @@ def rules_list(as_json: bool = JSON_OPTION) -> None:
         f"{','.join(r['events'])}\t{','.join(r['priorities']) or 'any priority'}"
         for r in rows
     )
-    emit(as_json, rows, text or "no rules")
+    emit(as_json, [RuleOut.model_validate(r) for r in rows], text or "no rules")
 
 
 @rules_app.command("enable")
@@ -108,7 +109,7 @@ def forwards_add(
     """Add a forward (refused when it would close a cycle, forward to itself, or start after it ends)."""
     starts, ends = _when(start, "--start"), _when(end, "--end")
     forward = run(lambda s: s.forwards.add(source, destination, start=starts, end=ends, keep_copy=keep_copy))
-    emit(as_json, forward, f"added forward {forward['id']}: {source} → {destination}")
+    emit(as_json, ForwardOut.model_validate(forward), f"added forward {forward['id']}: {source} → {destination}")
 
 
 @forwards_app.command("list")
@@ -120,7 +121,7 @@ def forwards_list(as_json: bool = JSON_OPTION) -> None:
         f"{f['start'] or '…'} – {f['end'] or '…'}"
         for f in rows
     )
-    emit(as_json, rows, text or "no forwards")
+    emit(as_json, [ForwardOut.model_validate(f) for f in rows], text or "no forwards")
 
 
 @forwards_app.command("delete")
@@ -138,7 +139,7 @@ def outbox_status(as_json: bool = JSON_OPTION) -> None:
     if status["oldest_pending_seconds"] is not None:
         lines.append(f"oldest pending: {status['oldest_pending_seconds']} s")
     lines.extend(f"dead {d['id']} ({d['platform']}, {d['attempts']} attempts): {d['error']}" for d in status["dead"])
-    emit(as_json, status, "\n".join(lines))
+    emit(as_json, OutboxStatus.model_validate(status), "\n".join(lines))
 
 
 @outbox_app.command("retry")

@@ -12,7 +12,12 @@ class TicketbotError(Exception):
 
 
 class Invalid(TicketbotError):
-    """The input is not acceptable (unknown priority, empty title, ...)."""
+    """The input is not acceptable (unknown priority, empty title, ...); `field` names the input when one is to blame
+    (the admin API answers it in its 400)."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 class Unchanged(Invalid):

@@ -2,7 +2,7 @@
 
 Each method is one transaction and returns plain dicts (the CLI prints them, the API answers them). Bad input
 raises a domain error with a clear message and stores nothing: a forward to itself, one whose start is not
-before its end, or one that would close a cycle of forwards is refused.
+before its end is refused; one that would close a cycle of forwards is a conflict with the forwards there are.
 """
 
 from __future__ import annotations
@@ -68,6 +68,29 @@ def forward_dict(forward: Forward) -> dict[str, Any]:
     }
 
 
+def delivery_dict(delivery: Delivery) -> dict[str, Any]:
+    """A delivery (outbox row) as the CLI and the API show it (not its payload: that is the card itself)."""
+    return {
+        "id": delivery.id,
+        "state": delivery.state,
+        "platform": delivery.platform,
+        "recipient_id": delivery.recipient_id,
+        "ticket_id": delivery.ticket_id,
+        "attempts": delivery.attempts,
+        "error": delivery.last_error,
+        "created_at": _iso(delivery.created_at),
+        "next_attempt_at": _iso(delivery.next_attempt_at),
+        "sent_at": _iso(delivery.sent_at),
+    }
+
+
+def _one(rows: list[dict[str, Any]], what: str, row_id: int) -> dict[str, Any]:
+    for row in rows:
+        if row["id"] == row_id:
+            return row
+    raise NotFound(f"There is no {what} {row_id}.")
+
+
 class RecipientService:
     """Named notification targets."""
 
@@ -77,7 +100,7 @@ class RecipientService:
     async def add(self, platform: str, conversation_id: str, name: str, *, kind: str = "room") -> dict[str, Any]:
         """Add the conversation as a recipient (stored as a known conversation too when it is new)."""
         if kind not in KINDS:
-            raise Invalid(f"'{kind}' is not a recipient kind. Use one of: {', '.join(KINDS)}.")
+            raise Invalid(f"'{kind}' is not a recipient kind. Use one of: {', '.join(KINDS)}.", "kind")
         platform, conversation_id, name = platform.strip().lower(), conversation_id.strip(), " ".join(name.split())
         if not platform or not conversation_id or not name:
             raise Invalid("A recipient needs a platform, a conversation id and a name.")
@@ -111,6 +134,10 @@ class RecipientService:
             ).all()
         return [recipient_dict(r, c) for r, c in rows]
 
+    async def get(self, recipient_id: int) -> dict[str, Any]:
+        """One recipient (NotFound when there is none with this id)."""
+        return _one(await self.list(), "recipient", recipient_id)
+
 
 class RuleService:
     """Board rules: which recipients hear about a board's tickets."""
@@ -126,7 +153,7 @@ class RuleService:
         if min_priority:
             chosen = normalize_priority(min_priority)
             if chosen is None:
-                raise Invalid(f"'{min_priority}' is not a priority. Use one of: {', '.join(PRIORITIES)}.")
+                raise Invalid(f"'{min_priority}' is not a priority. Use one of: {', '.join(PRIORITIES)}.", "min_priority")
             priorities = list(PRIORITIES[PRIORITIES.index(chosen) :])
         events = ["created", "updated"] if on_update else ["created"]
         try:
@@ -156,6 +183,10 @@ class RuleService:
                 )
             ).all()
         return [rule_dict(rule, board, recipient) for rule, board, recipient in rows]
+
+    async def get(self, rule_id: int) -> dict[str, Any]:
+        """One rule (NotFound when there is none with this id)."""
+        return _one(await self.list(), "rule", rule_id)
 
     async def set_enabled(self, rule_id: int, enabled: bool) -> None:
         """Enable or disable a rule."""
@@ -191,9 +222,9 @@ class ForwardService:
     ) -> dict[str, Any]:
         """Forward what reaches `source` to `destination` while now ∈ [start, end) (open ends allowed)."""
         if source == destination:
-            raise Invalid("A forward needs two different recipients; it cannot forward to itself.")
+            raise Invalid("A forward needs two different recipients; it cannot forward to itself.", "to")
         if start is not None and end is not None and start >= end:
-            raise Invalid("The forward's start must be before its end.")
+            raise Invalid("The forward's start must be before its end.", "end")
         async with self.db.transaction() as session:
             for recipient_id in (source, destination):
                 if await session.get(Recipient, recipient_id) is None:
@@ -202,7 +233,7 @@ class ForwardService:
             for forward in (await session.scalars(select(Forward).where(Forward.enabled.is_(True)))).all():
                 edges.setdefault(str(forward.from_recipient_id), []).append(str(forward.to_recipient_id))
             if closes_cycle(str(source), str(destination), edges):
-                raise Invalid(f"A forward {source} → {destination} would close a cycle of forwards; nothing was added.")
+                raise Conflict(f"A forward {source} → {destination} would close a cycle of forwards; nothing was added.")
             forward = Forward(
                 from_recipient_id=source, to_recipient_id=destination, keep_copy=keep_copy, starts_at=start, ends_at=end
             )
@@ -214,6 +245,14 @@ class ForwardService:
         """Every forward, by id."""
         async with self.db.sessions() as session:
             return [forward_dict(f) for f in (await session.scalars(select(Forward).order_by(Forward.id))).all()]
+
+    async def get(self, forward_id: int) -> dict[str, Any]:
+        """One forward (NotFound when there is none with this id)."""
+        async with self.db.sessions() as session:
+            forward = await session.get(Forward, forward_id)
+        if forward is None:
+            raise NotFound(f"There is no forward {forward_id}.")
+        return forward_dict(forward)
 
     async def delete(self, forward_id: int) -> None:
         """Delete a forward."""
@@ -245,6 +284,22 @@ class OutboxService:
                 {"id": d.id, "platform": d.platform, "attempts": d.attempts, "error": d.last_error} for d in dead
             ],
         }
+
+    async def list(self, *, state: str | None = None, after: int = 0, limit: int = 50) -> list[dict[str, Any]]:
+        """Up to `limit` deliveries with an id above `after` (of one state when given), by id."""
+        query = select(Delivery).where(Delivery.id > after).order_by(Delivery.id).limit(limit)
+        if state is not None:
+            query = query.where(Delivery.state == state)
+        async with self.db.sessions() as session:
+            return [delivery_dict(d) for d in (await session.scalars(query)).all()]
+
+    async def get(self, delivery_id: int) -> dict[str, Any]:
+        """One delivery (NotFound when there is none with this id)."""
+        async with self.db.sessions() as session:
+            delivery = await session.get(Delivery, delivery_id)
+        if delivery is None:
+            raise NotFound(f"There is no delivery {delivery_id}.")
+        return delivery_dict(delivery)
 
     async def retry(self, ids: Sequence[int] | None = None) -> int:
         """Make dead rows pending again (these ids, or every dead row); the number revived."""

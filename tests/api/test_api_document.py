@@ -22,6 +22,16 @@ async def test_the_document_is_openapi_3_1_and_lists_every_route(api):
     assert {"200", "400", "401", "404", "409"} <= set(update["responses"])
     keys = doc["paths"][PREFIX + "/keys"]["get"]
     assert "403" in keys["responses"] and keys["description"] == "Needs an admin key."
+    forward = doc["paths"][PREFIX + "/forwards"]["post"]
+    assert {"201", "400", "403", "404", "409"} <= set(forward["responses"])
+
+
+async def test_the_document_has_the_ticket_hook_body(api):
+    schemas = (await api.ok("GET", "/openapi.json"))["components"]["schemas"]
+    hook = schemas["TicketHook"]
+    assert hook["description"].startswith("The body of `POST /hooks/tickets`")
+    ticket = hook["properties"]["ticket"]["$ref"].rsplit("/", 1)[-1]
+    assert {"external_id", "title"} <= set(schemas[ticket]["required"])
 
 
 async def test_the_migrated_schema_matches_the_models(services):

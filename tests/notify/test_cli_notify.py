@@ -44,7 +44,7 @@ def test_recipients_rules_forwards_and_the_outbox_through_the_cli(tmp_path):
                     ok=False)
     assert "start must be before its end" in bad_dates.output
     [forward] = json.loads(cli("forwards", "list", "--json").stdout)
-    assert (forward["start"], forward["keep_copy"]) == ("2026-03-01T00:00:00+00:00", True)
+    assert (forward["start"], forward["keep_copy"]) == ("2026-03-01T00:00:00Z", True)
 
     with sqlite3.connect(tmp_path / "cli.db") as db:
         db.execute(

@@ -11,7 +11,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from bot.desk.errors import Invalid
+from bot.desk.errors import Conflict, Invalid
 from bot.desk.principal import CLI_ADMIN
 from bot.seam import Actor, ConversationRef, EventKind, InboundEvent
 from storage.models import Delivery, Forward, utcnow
@@ -186,7 +186,7 @@ async def test_a_forwarded_delivery_says_from_whom(desk):
 
 async def test_a_forward_that_would_close_a_cycle_is_refused_and_stores_nothing(desk):
     await _forward(desk, "A", "B")
-    with pytest.raises(Invalid, match="cycle"):
+    with pytest.raises(Conflict, match="cycle"):
         await _forward(desk, "B", "A")
     with pytest.raises(Invalid, match="itself"):
         await _forward(desk, "A", "A")
