@@ -16,9 +16,6 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
-from adapters.web.port import conversation_of
-from bot.seam import OutboundMessage
-from cards.model import Card, Fact, Facts
 from tests.web.helpers import DANA, WebApp, serve_web
 
 playwright_api = pytest.importorskip("playwright.async_api", reason="Playwright for Python is not installed")
@@ -39,6 +36,8 @@ CHROMIUM_ARGS = [
 PROBLEM = "The printer on floor 2 is jammed"
 HOSTILE = '<script>window.pwned=1</script><img src=x onerror="alert(1)"> **bold** _it_ # head @channel <!here>'
 EVE = "eve@example.com"
+# The served app runs its outbox worker (as `serve` does), polling often so a notification shows at once.
+LIVE_OUTBOX = {"outbox_worker": True, "outbox_poll_seconds": 0.05}
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
@@ -54,7 +53,7 @@ async def browser() -> AsyncIterator[Any]:
 
 @pytest_asyncio.fixture(loop_scope="module")
 async def chat(sqlite_url) -> AsyncIterator[WebApp]:
-    async with serve_web(sqlite_url) as app:
+    async with serve_web(sqlite_url, **LIVE_OUTBOX) as app:
         await app.services.members.add("Dana Desk", DANA)
         yield app
 
@@ -130,20 +129,37 @@ async def test_a_conversation_from_problem_to_assigned_ticket_survives_a_reload(
     await page.context.close()
 
 
-async def test_a_notification_is_pushed_live_to_its_user_only(browser, chat, tmp_path):
+async def test_an_assignment_in_one_browser_is_pushed_live_to_the_assignee_in_another(browser, chat, tmp_path):
+    # Eve prefers the web chat; both are linked to their web identities by email (`ticketbot members link`).
+    await chat.services.members.add("Eve Desk", EVE, preferred_platform="web")
+    for email in (DANA, EVE):
+        await chat.services.members.link(email, "web", email)
     dana, eve = await _tab(browser, tmp_path), await _tab(browser, tmp_path)
     await eve.page.goto(f"{chat.url}/chat")
     await eve.page.fill("#email", "eve@localhost")  # the browser's own check would pass it; the server's not
     await eve.page.click("text=Start chatting")
     await expect(eve.page.locator("#signin")).to_be_visible()
     await expect(eve.page.locator("#chat")).to_be_hidden()
-    await dana.sign_in(chat.url, DANA)
     await eve.sign_in(chat.url, EVE)
-    card = Card("Ticket #1 was assigned to you", body=(Facts((Fact("Status", "New"),)),))
-    await chat.port.send(conversation_of(EVE), OutboundMessage("Ticket #1 was assigned to you", card))
-    await expect(eve.page.locator(".message-bot .card-title").last).to_have_text("Ticket #1 was assigned to you")
-    await eve.shoot("notified")
-    await expect(dana.page.locator(".message")).to_have_count(1)  # her welcome card only
+    await expect(eve.page.locator(".message")).to_have_count(1)  # her welcome card
+    await dana.sign_in(chat.url, DANA)
+
+    await dana.say(PROBLEM)
+    draft = dana.page.locator(".message-bot:has(.card-title)").last
+    await draft.get_by_role("button", name="Create").click()
+    await expect(draft.locator(".card-title")).to_contain_text(f"#1 {PROBLEM}")
+    await dana.say(f"assign 1 to {EVE}")
+    await expect(dana.page.locator(".message-bot").last).to_contain_text("Eve Desk")
+    await dana.shoot("assigned-to-eve")
+
+    # The change's delivery row goes out through the outbox worker of the served app, over Eve's open socket.
+    notified = eve.page.locator(".message-bot").last
+    await expect(notified.locator(".card-title")).to_contain_text(f"#1 {PROBLEM}")
+    await expect(notified.locator(".card")).to_contain_text("assigned to Eve Desk (by Dana Desk)")
+    await expect(eve.page.locator(".message")).to_have_count(2)
+    await eve.shoot("notified-live")
+    await expect(dana.page.locator(".message", has_text="(by Dana Desk)")).to_have_count(0)  # not to the actor
+    assert dana.dialogs == eve.dialogs == []
     for tab in (dana, eve):
         await tab.page.context.close()
 
