@@ -94,3 +94,13 @@ async def test_a_refusing_webex_is_one_line_and_stores_nothing(sqlite_services, 
         done = await asyncio.to_thread(runner.invoke, app, ["sync", "--webex"], env=env)
     assert done.exit_code == 1 and "Webex refused: Webex answered HTTP 401" in done.output
     assert await sqlite_services.recipients.list() == []
+
+
+async def test_a_missing_slack_scope_is_named_and_stores_nothing(sqlite_services, sqlite_url):
+    runner = CliRunner()
+    async with SlackApiStub() as slack:
+        slack.refuse_next(error="missing_scope", method="users.conversations")
+        env = {"DATABASE_URL": sqlite_url, "SLACK_BOT_TOKEN": bot_token("T111"), "SLACK_API_URL": slack.api_url}
+        done = await asyncio.to_thread(runner.invoke, app, ["sync", "--slack"], env=env)
+    assert done.exit_code == 1 and "Slack refused" in done.output and "missing_scope" in done.output
+    assert await sqlite_services.recipients.list() == []
