@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from adapters.webex.client import WebexClient
     from bot.services import Services
 
+
 @dataclass(frozen=True)
 class Found:
     """A conversation of the bot's on a platform: a room, or a person (with the email to match a member by)."""
@@ -143,4 +144,5 @@ def sync(
 
     added, skipped = run(work, audit="recipients.sync")
     typer.echo(f"{added} recipient{'' if added == 1 else 's'} added"
-               + (f", {skipped} people skipped (no member with their email)" if skipped else ""))
+               + (f", {skipped} {'person' if skipped == 1 else 'people'} skipped (no member with their email)"
+                  if skipped else ""))

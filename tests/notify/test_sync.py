@@ -55,7 +55,7 @@ async def test_sync_makes_spaces_channels_and_members_dms_recipients_once(sqlite
         again = await asyncio.to_thread(runner.invoke, app, ["sync"], env=env)
         [listed] = slack.calls_to("users.conversations")[:1]
     assert first.exit_code == 0, first.output
-    assert "5 recipients added, 1 people skipped" in first.stdout
+    assert "5 recipients added, 1 person skipped" in first.stdout
     assert "skipped webex" in first.stdout and "sam@elsewhere.example" in first.stdout
     assert again.exit_code == 0 and "0 recipients added" in again.stdout, again.output
     assert set(listed.args["types"].split(",")) == {"public_channel", "private_channel", "mpim", "im"}
