@@ -24,6 +24,7 @@ METHOD_SCOPES: dict[str, tuple[str, ...]] = {
     # Reading the message a 🎫 was added to, in any conversation the bot is in.
     "conversations.replies": ("channels:history", "groups:history", "im:history", "mpim:history"),
     "users.info": ("users:read", "users:read.email"),
+    "users.conversations": ("channels:read", "groups:read", "im:read", "mpim:read"),  # `ticketbot sync`
     "views.open": (),
     "views.publish": (),
     "oauth.v2.access": (),

@@ -125,3 +125,11 @@ class WebexClient:
     async def delete_webhook(self, webhook_id: str) -> None:
         """Delete a webhook (`DELETE /webhooks/{id}`)."""
         await self._call(lambda: self.api.webhooks.delete(webhook_id))
+
+    async def rooms(self) -> list[dict[str, Any]]:
+        """Every space the bot is in (`GET /rooms`, all pages)."""
+        return await self._call(lambda: [_plain(r) for r in self.api.rooms.list()])
+
+    async def memberships(self, room_id: str) -> list[dict[str, Any]]:
+        """The members of a space (`GET /memberships?roomId=`, all pages)."""
+        return await self._call(lambda: [_plain(m) for m in self.api.memberships.list(roomId=room_id)])

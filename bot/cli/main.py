@@ -19,6 +19,7 @@ from bot.cli.mail import mail_app
 from bot.cli.manifest import manifest_app
 from bot.cli.members import members_app
 from bot.cli.notify import forwards_app, outbox_app, recipients_app, rules_app, worker
+from bot.cli.sync import sync
 from bot.cli.tickets import tickets_app
 from bot.cli.web import web_app
 from bot.cli.webex import webex_app
@@ -44,6 +45,7 @@ app.add_typer(rules_app, name="rules")
 app.add_typer(forwards_app, name="forwards")
 app.add_typer(outbox_app, name="outbox")
 app.command("worker")(worker)
+app.command("sync")(sync)
 app.command()(doctor)
 
 

@@ -122,6 +122,30 @@ class RecipientService:
             await session.flush()
             return recipient_dict(recipient, conversation)
 
+    async def adopt(
+        self, platform: str, conversation_id: str, name: str, *, kind: str, member_id: int | None = None
+    ) -> bool:
+        """Make a known conversation a recipient (`sync`); False when it, or its member, is one already.
+
+        A person's recipient names the member matched by email, so their deliveries follow the member (their
+        preferred platform, their forwards) rather than this one DM.
+        """
+        async with self.db.transaction() as session:
+            conversation = await session.scalar(
+                select(Conversation).where(
+                    Conversation.platform == platform, Conversation.conversation_id == conversation_id
+                )
+            )
+            if conversation is None:
+                raise NotFound(f"The {platform} conversation {conversation_id} is not known.")
+            taken = Recipient.conversation_id == conversation.id
+            if member_id is not None:
+                taken = taken | (Recipient.member_id == member_id)
+            if await session.scalar(select(Recipient.id).where(taken)):
+                return False
+            session.add(Recipient(name=name, kind=kind, conversation_id=conversation.id, member_id=member_id))
+            return True
+
     async def list(self) -> list[dict[str, Any]]:
         """Every recipient, by id."""
         async with self.db.sessions() as session:

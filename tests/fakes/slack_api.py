@@ -59,6 +59,7 @@ class SlackApiStub(LocalServer):
         self.refusals: list[Refusal] = []
         self.users: dict[str, dict[str, Any]] = {}
         self.messages: dict[tuple[str, str], dict[str, Any]] = {}
+        self.channels: list[dict[str, Any]] = []
         self.oauth_team = "T222"
         self.acks: list[dict[str, Any]] = []
         self.connections = 0
@@ -141,6 +142,12 @@ class SlackApiStub(LocalServer):
             if message is None:
                 return {"ok": False, "error": "thread_not_found"}
             return {"ok": True, "messages": [message], "has_more": False}
+        if method == "users.conversations":
+            types = str(args.get("types") or "public_channel").split(",")
+            kinds = {"public_channel": "is_channel", "private_channel": "is_private", "im": "is_im",
+                     "mpim": "is_mpim"}
+            wanted = [c for c in self.channels if any(c.get(kinds.get(t, t)) for t in types)]
+            return {"ok": True, "channels": wanted, "response_metadata": {"next_cursor": ""}}
         if method == "users.info":
             user = self.users.get(str(args.get("user")))
             return {"ok": True, "user": user} if user else {"ok": False, "error": "user_not_found"}

@@ -1,8 +1,8 @@
-"""A local Webex REST API: people/me, messages, attachment actions and webhooks, recording every request.
+"""A local Webex REST API: people, messages, attachment actions, rooms, memberships and webhooks, recording every request.
 
 It answers the way Webex does (a created message with its id, room and `roomType`; lists as `{"items": […]}`;
 errors as `{"message", "trackingId"}`), keeps what it serves in plain dicts the tests fill (`messages`,
-`actions`, `people`), and can be told to refuse the next requests (429 with or without Retry-After, 5xx).
+`actions`, `people`, `rooms`, `memberships`), and can be told to refuse the next requests (429 with or without Retry-After, 5xx).
 Tests point `WEBEX_API_URL` at `api_url`.
 """
 
@@ -55,6 +55,8 @@ class WebexApiStub(LocalServer):
         self.actions: dict[str, dict[str, Any]] = {}
         self.people: dict[str, dict[str, Any]] = {BOT_ID: BOT}
         self.webhooks: dict[str, dict[str, Any]] = {}
+        self.rooms: dict[str, dict[str, Any]] = {}
+        self.memberships: list[dict[str, Any]] = []
         self.requests: list[Recorded] = []
         self.refusals: list[Refusal] = []
         self._ids = itertools.count(1)
@@ -64,6 +66,8 @@ class WebexApiStub(LocalServer):
         app.router.add_get("/v1/messages/{id}", self._message)
         app.router.add_post("/v1/messages", self._post_message)
         app.router.add_get("/v1/attachment/actions/{id}", self._action)
+        app.router.add_get("/v1/rooms", self._list_rooms)
+        app.router.add_get("/v1/memberships", self._list_memberships)
         app.router.add_get("/v1/webhooks", self._list_webhooks)
         app.router.add_post("/v1/webhooks", self._create_webhook)
         app.router.add_put("/v1/webhooks/{id}", self._update_webhook)
@@ -146,6 +150,13 @@ class WebexApiStub(LocalServer):
     def _room_type(self, room: str) -> str:
         known = [m.get("roomType") for m in self.messages.values() if m.get("roomId") == room]
         return next((t for t in known if t), "group")
+
+    async def _list_rooms(self, request: web.Request) -> web.Response:
+        return await self._serve(request, 200, {"items": list(self.rooms.values())})
+
+    async def _list_memberships(self, request: web.Request) -> web.Response:
+        room = request.query.get("roomId")
+        return await self._serve(request, 200, {"items": [m for m in self.memberships if m.get("roomId") == room]})
 
     async def _list_webhooks(self, request: web.Request) -> web.Response:
         return await self._serve(request, 200, {"items": list(self.webhooks.values())})

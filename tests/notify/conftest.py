@@ -7,9 +7,8 @@ from collections.abc import AsyncIterator
 import pytest
 
 from tests.fakes.bot_connector import BotConnectorStub
+from tests.notify.helpers import FAST_OUTBOX
 from tests.teams.helpers import ROSTER, TeamsApp, serve_teams
-
-FAST_OUTBOX = {"outbox_poll_seconds": 0.05, "outbox_backoff_seconds": 0.2}
 
 
 @pytest.fixture

@@ -10,6 +10,8 @@ from bot.services import Services
 from storage.models import Member
 from tests.notify.recording import RecordingPort
 
+FAST_OUTBOX = {"outbox_poll_seconds": 0.05, "outbox_backoff_seconds": 0.2}  # the served app's worker, quick
+
 
 @dataclass
 class Desk:

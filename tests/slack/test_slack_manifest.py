@@ -10,6 +10,7 @@ import yaml
 from typer.testing import CliRunner
 
 from adapters.slack.declared import BOT_SCOPES, METHOD_SCOPES
+from adapters.slack.directory import bot_conversations
 from bot.cli.manifest import manifest_app
 from bot.seam import Actor
 from manifest.slack import slack_manifest
@@ -65,7 +66,7 @@ def _press(element: dict, channel: str, ts: str, team: str, trigger: str) -> dic
 
 
 async def test_scopes_cover_exactly_the_methods_the_adapter_calls(sqlite_url, slack):
-    """Every feature once — Socket Mode, an OAuth install, a 🎫 reaction, a form, a button, App Home, a DM — and
+    """Every feature once — Socket Mode, an OAuth install, a 🎫 reaction, a form, a button, App Home, a DM, sync — and
     the methods the stub saw are exactly the ones the manifest's scopes are derived from."""
     slack.users["W222"] = {"id": "W222", "name": "megan", "profile": {"email": "megan@example.com"}}
     slack.messages[("C111", "1600000000.000300")] = {"type": "message", "user": "W222", "ts": "1600000000.000300",
@@ -96,6 +97,7 @@ async def test_scopes_cover_exactly_the_methods_the_adapter_calls(sqlite_url, sl
         await app.post_event(home)
         await slack.wait_for("views.publish")
         await app.services.ports["slack"].open_direct(Actor("slack", "T222:W222"))
+        await bot_conversations("xoxb-T222", slack.api_url)  # `ticketbot sync`
     seen = {call.method for call in slack.calls}
     assert seen == set(METHOD_SCOPES)
     assert all(call.token == "xoxb-T222" for call in slack.calls if call.method.startswith(("chat.", "views.")))
