@@ -40,12 +40,18 @@ async def test_sigkill_mid_fan_out_then_restart_delivers_each_exactly_once(db_ur
         second = start_serve(db_url)
         try:
             await wait_for(lambda: len(per_conversation(connector)) == CHANNELS, within=60)
-            await asyncio.sleep(0.5)  # anything sent twice would arrive now
+            # the rows are marked sent just after the stub accepted them; anything sent twice would arrive now
+            await wait_for(lambda: _all_sent(db_url), within=30)
+            await asyncio.sleep(0.5)
         finally:
             await stop(second)
     counts = per_conversation(connector)
     assert len(counts) == CHANNELS and set(counts.values()) == {1}
     assert await sent_rows(db_url) == CHANNELS
+
+
+async def _all_sent(db_url: str) -> bool:
+    return await sent_rows(db_url) == CHANNELS
 
 
 async def _settled(db_url: str, connector: BotConnectorStub) -> bool:
