@@ -1,4 +1,5 @@
-"""`POST /webex/events`: the target of the bot's three webhooks (messages, card submissions, memberships).
+"""`POST /webex/events`: the target of the bot's four webhooks (messages, card submissions, memberships added and
+removed).
 
 Each request is checked before anything else: `X-Spark-Signature` must be the lowercase hex HMAC-SHA1 of the
 raw body keyed with `WEBEX_WEBHOOK_SECRET` (constant-time compare); otherwise 401 and nothing is fetched or
@@ -23,7 +24,7 @@ from aiohttp import web
 from adapters.webex.client import WebexClient
 from adapters.webex.markup import PLATFORM, mentioned_people
 from adapters.webex.port import WebexPort
-from adapters.webex.translate import BadWebhook, card_action_event, installed_event, message_event, webhook_data
+from adapters.webex.translate import BadWebhook, card_action_event, membership_event, message_event, webhook_data
 from bot.seam import REPLY_BUDGET, Actor, Core, DeliveryError, InboundEvent, OutboundMessage, ReplyQueue
 from bot.web import header, hmac_hex, json_error, parse_json, read_body, same
 
@@ -92,7 +93,7 @@ class WebexEndpoint:
         if data.get("personId") != bot_id:
             return None
         actor = Actor(PLATFORM, str(data.get("actorId") or data.get("personId")))
-        return installed_event(data, actor, key=key)
+        return membership_event(kind, data, actor, key=key)
 
     async def _actor(self, person_id: str, email: Any) -> Actor:
         """The sender with their display name and email (from `GET /people/{id}`; without them when Webex does

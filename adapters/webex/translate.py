@@ -17,7 +17,12 @@ from adapters.webex.markup import PLATFORM, message_text
 from bot.seam import Actor, Attachment, ConversationRef, EventKind, InboundEvent, MessageRef, Scope
 from cards import verbs
 
-EVENTS = (("messages", "created"), ("attachmentActions", "created"), ("memberships", "created"))
+EVENTS = (
+    ("messages", "created"),
+    ("attachmentActions", "created"),
+    ("memberships", "created"),
+    ("memberships", "deleted"),
+)
 
 
 class BadWebhook(ValueError):
@@ -103,7 +108,9 @@ def card_action_event(
     )
 
 
-def installed_event(membership: Mapping[str, Any], actor: Actor, *, key: str) -> InboundEvent:
-    """The bot added to a space."""
+def membership_event(kind: str, membership: Mapping[str, Any], actor: Actor, *, key: str) -> InboundEvent:
+    """The bot added to a space (`memberships:created`: INSTALLED) or removed from it (`memberships:deleted`:
+    UNINSTALLED, so the core forgets the space)."""
     ref = room_ref(str(membership.get("roomId")), membership.get("roomType"), person=actor)
-    return InboundEvent(EventKind.INSTALLED, ref, actor, key)
+    installed = kind == "memberships:created"
+    return InboundEvent(EventKind.INSTALLED if installed else EventKind.UNINSTALLED, ref, actor, key)

@@ -1,9 +1,9 @@
-"""The bot's three Webex webhooks: created or updated by `ticketbot webex register`, listed by `webex webhooks`.
+"""The bot's four Webex webhooks: created or updated by `ticketbot webex register`, listed by `webex webhooks`.
 
 They all post to `PATH`, the route the adapter mounts. This module needs only the few webhook calls of
 `adapters.webex.client.WebexClient` (`WebhookApi`), so the CLI imports the SDK through the client alone.
 
-Each webhook is ours by its name (`ticketbot <resource>:<event>`), so registering again updates the same three
+Each webhook is ours by its name (`ticketbot <resource>:<event>`), so registering again updates the same four
 (target URL, secret, and `status: active`, which re-enables one Webex disabled after 100 failed deliveries in 5
 minutes) instead of adding more; extra copies of a name, left by an older run, are deleted.
 """
@@ -66,7 +66,7 @@ def summary(webhook: dict[str, Any]) -> dict[str, Any]:
 
 
 async def register(client: WebhookApi, base_url: str, secret: str) -> list[Registered]:
-    """Create or update the three webhooks to post to `base_url` with `secret`; exactly three remain."""
+    """Create or update the four webhooks (`EVENTS`) to post to `base_url` with `secret`; exactly four remain."""
     target = target_url(base_url)
     existing = await client.webhooks()
     done: list[Registered] = []

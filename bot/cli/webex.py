@@ -50,7 +50,7 @@ def webex_register(
         "", "--secret", help="The webhook secret (default: WEBEX_WEBHOOK_SECRET, else a new one)."
     ),
 ) -> None:
-    """Create or update the three webhooks (messages, card actions, memberships) and re-enable disabled ones."""
+    """Create or update the four webhooks (messages, card actions, memberships added/removed) and re-enable disabled ones."""
     from adapters.webex.webhooks import new_secret, register
 
     parts = urlsplit(url)

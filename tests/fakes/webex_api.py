@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,6 +37,7 @@ class Recorded:
     json: Any
     headers: dict[str, str] = field(repr=False)
     status: int = 200
+    at: float = 0.0  # time.monotonic() when the request arrived
 
 
 @dataclass(frozen=True)
@@ -87,6 +89,10 @@ class WebexApiStub(LocalServer):
         """The bodies of the messages the bot posted and Webex accepted, in order."""
         return [r.json for r in self.requests if r.method == "POST" and r.path == "/v1/messages" and r.status == 200]
 
+    def message_posts(self) -> list[Recorded]:
+        """Every `POST /messages` the stub received (accepted or refused), in order."""
+        return [r for r in self.requests if r.method == "POST" and r.path == "/v1/messages"]
+
     def fetched(self) -> list[str]:
         """The paths of the GET requests, in order."""
         return [r.path for r in self.requests if r.method == "GET"]
@@ -96,6 +102,7 @@ class WebexApiStub(LocalServer):
         return f"Y2lzY29zcGFyazovL3VzL{kind}-stub-{next(self._ids)}"
 
     async def _serve(self, request: web.Request, status: int, answer: Any) -> web.Response:
+        at = time.monotonic()
         body = await request.read()
         refusal = next((r for r in self.refusals if r.method in (None, request.method)), None)
         headers = None
@@ -105,7 +112,7 @@ class WebexApiStub(LocalServer):
             answer = {"message": f"refused with {status}", "trackingId": "stub"}
             headers = {"Retry-After": refusal.retry_after} if refusal.retry_after is not None else None
         self.requests.append(
-            Recorded(request.method, request.path, json.loads(body) if body else None, dict(request.headers), status)
+            Recorded(request.method, request.path, json.loads(body) if body else None, dict(request.headers), status, at)
         )
         if status == 204:
             return web.Response(status=204)

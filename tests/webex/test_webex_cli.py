@@ -14,7 +14,8 @@ from typer.testing import CliRunner
 from bot.cli.main import app
 from tests.fakes.webex_api import WebexApiStub
 
-EXPECTED = {("messages", "created"), ("attachmentActions", "created"), ("memberships", "created")}
+EXPECTED = {("messages", "created"), ("attachmentActions", "created"), ("memberships", "created"),
+            ("memberships", "deleted")}
 UNSET = ("WEBEX_WEBHOOK_SECRET", "MicrosoftAppId", "SLACK_BOT_TOKEN", "TICKETBOT_HOOK_SECRET")
 
 
@@ -37,11 +38,11 @@ def cli(tmp_path, monkeypatch, webex_api):
 
 async def test_register_is_idempotent_re_enables_and_moves_webhooks(cli, webex_api: WebexApiStub):
     _, out, _ = await cli("webex", "register", "--url", "https://bot.example.com/", "--secret", "s3cret")
-    assert [line.split()[0] for line in out.splitlines()] == ["created"] * 3
+    assert [line.split()[0] for line in out.splitlines()] == ["created"] * 4
     _, out, _ = await cli("webex", "register", "--url", "https://bot.example.com", "--secret", "s3cret")
-    assert [line.split()[0] for line in out.splitlines()] == ["updated"] * 3
+    assert [line.split()[0] for line in out.splitlines()] == ["updated"] * 4
     hooks = list(webex_api.webhooks.values())
-    assert {(h["resource"], h["event"]) for h in hooks} == EXPECTED and len(hooks) == 3
+    assert {(h["resource"], h["event"]) for h in hooks} == EXPECTED and len(hooks) == 4
     assert {h["targetUrl"] for h in hooks} == {"https://bot.example.com/webex/events"}
     assert {h["secret"] for h in hooks} == {"s3cret"}
 
@@ -53,7 +54,7 @@ async def test_register_is_idempotent_re_enables_and_moves_webhooks(cli, webex_a
     _, out, _ = await cli("webex", "register", "--url", "https://new.example.com", WEBEX_WEBHOOK_SECRET="from-env")
     assert "from-env" not in out
     hooks = list(webex_api.webhooks.values())
-    assert len(hooks) == 3 and "DUPLICATE" not in webex_api.webhooks
+    assert len(hooks) == 4 and "DUPLICATE" not in webex_api.webhooks
     assert all(h["status"] == "active" for h in hooks)
     assert {h["targetUrl"] for h in hooks} == {"https://new.example.com/webex/events"}
     assert {h["secret"] for h in hooks} == {"from-env"}

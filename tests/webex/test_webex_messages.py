@@ -1,5 +1,5 @@
 """Webex messages through the real app: 1:1 and group spaces, mentions, the bot's own messages, redelivery,
-files, membership (welcome), and what Webex's API stub received."""
+files, membership (welcome, removal), and what Webex's API stub received."""
 
 from __future__ import annotations
 
@@ -150,3 +150,23 @@ async def test_someone_else_added_to_a_space_is_ignored(webex):
     assert await webex.post(membership) == (200, {"status": "ignored"})
     assert webex.webex.posted() == []
     assert await webex.services.conversations.get("webex", "ROOM-X") is None
+
+
+async def test_the_bot_removed_from_a_space_forgets_it(webex):
+    added = {"resource": "memberships", "event": "created",
+             "data": {"id": "MEMBERSHIP-3", "roomId": "ROOM-GONE", "roomType": "group", "personId": BOT_ID}}
+    assert (await webex.post(added))[0] == 200
+    assert await webex.services.conversations.get("webex", "ROOM-GONE") is not None
+    removed = {"resource": "memberships", "event": "deleted", "actorId": "Y2lzY29zcGFyazovL3VzL1BFT1BMRS9hZG1pbg",
+               "data": {"id": "MEMBERSHIP-3-deleted", "roomId": "ROOM-GONE", "roomType": "group",
+                        "personId": BOT_ID}}
+    assert await webex.post(removed) == (200, {"status": "ok"})
+    assert await webex.services.conversations.get("webex", "ROOM-GONE") is None
+    assert len(webex.webex.posted()) == 1  # the welcome; nothing is said on the way out
+    someone = {"resource": "memberships", "event": "deleted",
+               "data": {"id": "MEMBERSHIP-4", "roomId": "ROOM-X", "roomType": "group", "personId": "SOMEONE"}}
+    assert await webex.post(someone) == (200, {"status": "ignored"})
+    again = {**added, "data": {**added["data"], "id": "MEMBERSHIP-5"}}
+    assert (await webex.post(again))[0] == 200  # added back: known again and welcomed again
+    assert await webex.services.conversations.get("webex", "ROOM-GONE") is not None
+    assert len(webex.webex.posted()) == 2
