@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from bot.desk import policy
 from bot.desk.principal import Principal
+from cards.fit import cut_text
 from storage.db import Database
 from storage.models import Note, Ticket, TimelineEntry
 
@@ -29,8 +30,7 @@ def _value(value: Any) -> str:
 
 
 def _excerpt(text: str) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= NOTE_EXCERPT else text[: NOTE_EXCERPT - 1].rstrip() + "…"
+    return cut_text(" ".join(text.split()), NOTE_EXCERPT)
 
 
 def _change(change: Mapping[str, Any], notes: Mapping[str, Note]) -> str | None:
