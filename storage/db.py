@@ -1,8 +1,9 @@
 """The async database engine and session factory, tuned per backend, and the unit of work of one turn.
 
 SQLite runs in WAL mode with `synchronous=NORMAL`, foreign keys on and a busy timeout, through ONE pooled
-connection: measured here, the default pool makes writers fight over the file lock (p99 1-2 s), while one
-connection gives the same throughput with p99 under 200 ms. PostgreSQL uses asyncpg with a fixed pool of
+connection (`storage.sqlite_driver`: aiosqlite with one thread hop per statement): measured here, the default
+pool makes writers fight over the file lock (p99 1-2 s), while one connection gives the same throughput with
+p99 under 200 ms. PostgreSQL uses asyncpg with a fixed pool of
 `pool_size` connections and no overflow: overflow connections are opened and closed again under load (the
 measured cost of the old 10 + 10 pool at 64 concurrent turns); with a fixed pool, turns beyond it wait for a
 connection instead. Each process holds up to `pool_size` server connections (PostgreSQL's `max_connections`,
@@ -26,6 +27,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import AsyncAdaptedQueuePool
 
+from storage import sqlite_driver
+
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
     dbapi_connection.isolation_level = None
@@ -47,7 +50,12 @@ def make_engine(url: str, pool_size: int = TOOL_POOL_SIZE) -> AsyncEngine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         engine = create_async_engine(
-            url, poolclass=AsyncAdaptedQueuePool, pool_size=1, max_overflow=0, pool_timeout=60
+            url,
+            poolclass=AsyncAdaptedQueuePool,
+            pool_size=1,
+            max_overflow=0,
+            pool_timeout=60,
+            async_creator=sqlite_driver.creator(parsed),
         )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         event.listen(engine.sync_engine, "begin", _sqlite_begin)
