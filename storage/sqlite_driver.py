@@ -100,6 +100,7 @@ def creator(url: URL) -> Callable[[], Any]:
     async def connect() -> Connection:
         connection = Connection(partial(sqlite3.connect, *args, **kwargs), iter_chunk_size=64)
         connection._thread.daemon = True
-        return await connection
+        await connection
+        return connection
 
     return connect
