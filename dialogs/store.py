@@ -1,4 +1,8 @@
-"""Dialog state in the `dialog_states` table, keyed by (platform, conversation, user), expiring when idle."""
+"""Dialog state in the `dialog_states` table, keyed by (platform, conversation, user), expiring when idle.
+
+Within one session (a turn's unit of work) the store remembers which keys it found without a state, so
+ending a dialog that was never stored (a create that finishes in the turn it began) writes nothing.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import Database
 from storage.models import DialogState, utcnow
@@ -41,6 +46,14 @@ class Loaded:
     expired: str | None = None
 
 
+ABSENT_KEY = "ticketbot.dialogs.absent"
+
+
+def _absent(session: AsyncSession) -> set[DialogKey]:
+    absent: set[DialogKey] = session.info.setdefault(ABSENT_KEY, set())
+    return absent
+
+
 class DialogStore:
     """Loads, saves and clears dialog state."""
 
@@ -60,17 +73,20 @@ class DialogStore:
         async with self.db.sessions() as session:
             row = await session.scalar(select(DialogState).where(*self._where(key)))
             if row is None:
+                _absent(session).add(key)
                 return Loaded(None)
             if utcnow() - row.updated_at <= IDLE_LIMIT:
                 return Loaded(State(row.dialog, row.step, dict(row.data), row.invalid_count))
             expired = row.dialog
         async with self.db.transaction() as session:
             await session.execute(delete(DialogState).where(*self._where(key)))
+            _absent(session).add(key)
         return Loaded(None, expired=expired)
 
     async def save(self, key: DialogKey, state: State) -> None:
         """Store the state (and restart its idle clock)."""
         async with self.db.transaction() as session:
+            _absent(session).discard(key)
             row = await session.scalar(select(DialogState).where(*self._where(key)))
             if row is None:
                 row = DialogState(platform=key.platform, conversation_id=key.conversation_id, user_id=key.user_id)
@@ -80,5 +96,9 @@ class DialogStore:
 
     async def clear(self, key: DialogKey) -> None:
         """End the dialog."""
+        async with self.db.sessions() as session:
+            if key in _absent(session):
+                return
         async with self.db.transaction() as session:
             await session.execute(delete(DialogState).where(*self._where(key)))
+            _absent(session).add(key)

@@ -132,13 +132,12 @@ class Router:
             await conversations.forget(ref)
             return Reply()
         await conversations.remember(ref)
-        linked = await self.desk.members.by_identity(event.actor.platform, event.actor.user_id) is not None
-        principal = await self.desk.members.principal_for(event.actor)
+        principal, linked_now = await self.desk.members.arriving(event.actor)
         turn = ChatTurn(self.desk, principal, event, self.dialogs, self.desk.settings.bot_name)
         if event.kind is EventKind.CARD_ACTION:
             return await self._card_action(turn)
         reply = await self._message(turn)
-        if principal.is_member and not linked:
+        if linked_now:
             # Linked by the email the platform gave, just now: say to whom, so that a wrong link is noticed.
             return replace(reply, messages=(*reply.messages, say(f"(You are {principal.name} on the desk.)")))
         return reply

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.desk.errors import Conflict, Invalid, NotFound
 from bot.desk.priorities import normalize_priority
@@ -20,6 +22,24 @@ DEFAULT_WORKFLOW: tuple[tuple[str, bool], ...] = (
     ("Resolved", True),
     ("Closed", True),
 )
+
+
+BOARDS_KEY = "ticketbot.boards"
+
+
+async def all_boards(session: AsyncSession) -> Sequence[Board]:
+    """Every board in creation order with its statuses, read once per session: one turn asks several times (each
+    step of the create dialog, then the create itself), and a change to boards in the session forgets it."""
+    boards: Sequence[Board] | None = session.info.get(BOARDS_KEY)
+    if boards is None:
+        boards = session.info[BOARDS_KEY] = (await session.scalars(select(Board).order_by(Board.id))).all()
+    return boards
+
+
+def board_called(boards: Sequence[Board], name: str) -> Board | None:
+    """The board called `name`, case-insensitive."""
+    wanted = name.strip().lower()
+    return next((b for b in boards if b.name.lower() == wanted), None)
 
 
 @dataclass(frozen=True)
@@ -54,15 +74,25 @@ class BoardService:
     def __init__(self, db: Database) -> None:
         self.db = db
 
+    @asynccontextmanager
+    async def _changing(self) -> AsyncIterator[AsyncSession]:
+        """A transaction that changes boards, statuses or categories (the session's boards are read anew)."""
+        async with self.db.transaction() as session:
+            session.info.pop(BOARDS_KEY, None)
+            try:
+                yield session
+            finally:
+                session.info.pop(BOARDS_KEY, None)
+
     async def list(self) -> Sequence[Board]:
         """Every board in creation order, with its statuses."""
         async with self.db.sessions() as session:
-            return (await session.scalars(select(Board).order_by(Board.id))).all()
+            return await all_boards(session)
 
     async def get(self, name: str) -> Board:
         """The board called `name` (case-insensitive), with its statuses."""
         async with self.db.sessions() as session:
-            board = await session.scalar(select(Board).where(func.lower(Board.name) == name.strip().lower()))
+            board = board_called(await all_boards(session), name)
             if board is None:
                 raise NotFound(f"There is no board '{name}'.")
             return board
@@ -121,7 +151,7 @@ class BoardService:
             statuses=[Status(name=s, position=i, is_closed=c) for i, (s, c) in enumerate(workflow)],
         )
         try:
-            async with self.db.transaction() as session:
+            async with self._changing() as session:
                 if await session.scalar(select(Board.id).where(func.lower(Board.name) == name.lower())):
                     raise Conflict(f"A board called {name} exists already.")
                 session.add(board)
@@ -134,7 +164,7 @@ class BoardService:
         parts = [p.strip() for p in path.split("/") if p.strip()]
         if not parts:
             raise Invalid("A category needs a name.")
-        async with self.db.transaction() as session:
+        async with self._changing() as session:
             board_id = None
             if board:
                 board_row = await session.scalar(select(Board).where(func.lower(Board.name) == board.strip().lower()))
@@ -191,7 +221,7 @@ class BoardService:
     ) -> Board:
         """Rename a board, change its default priority or its routing keywords."""
         try:
-            async with self.db.transaction() as session:
+            async with self._changing() as session:
                 board = await session.get(Board, board_id)
                 if board is None:
                     raise NotFound(f"There is no board {board_id}.")
@@ -216,7 +246,7 @@ class BoardService:
 
     async def delete(self, board_id: int) -> None:
         """Delete a board that has no tickets (its statuses, categories and rules go with it)."""
-        async with self.db.transaction() as session:
+        async with self._changing() as session:
             board = await session.get(Board, board_id)
             if board is None:
                 raise NotFound(f"There is no board {board_id}.")
@@ -229,7 +259,7 @@ class BoardService:
     ) -> Status:
         """Add a status to a board's workflow, at `position` (0-based; the end when None)."""
         name = _name(name, "status")
-        async with self.db.transaction() as session:
+        async with self._changing() as session:
             board = await session.get(Board, board_id)
             if board is None:
                 raise NotFound(f"There is no board {board_id}.")
@@ -248,7 +278,7 @@ class BoardService:
         self, board_id: int, status_id: int, *, name: str | None = None, closed: bool | None = None
     ) -> Status:
         """Rename a status or change whether it closes tickets (the workflow stays valid)."""
-        async with self.db.transaction() as session:
+        async with self._changing() as session:
             board, status = await self._status(session, board_id, status_id)
             if name is not None:
                 new_name = _name(name, "status")
@@ -262,7 +292,7 @@ class BoardService:
 
     async def delete_status(self, board_id: int, status_id: int) -> None:
         """Remove a status no ticket is in; the workflow keeps an open and a closed status."""
-        async with self.db.transaction() as session:
+        async with self._changing() as session:
             board, status = await self._status(session, board_id, status_id)
             if await session.scalar(select(Ticket.id).where(Ticket.status_id == status_id).limit(1)):
                 raise Conflict(f"Tickets are in status {status.name}; move them first.")
@@ -300,7 +330,7 @@ class BoardService:
 
     async def delete_category(self, category_id: int) -> None:
         """Delete a category and its children; tickets in them keep no category."""
-        async with self.db.transaction() as session:
+        async with self._changing() as session:
             category = await session.get(Category, category_id)
             if category is None:
                 raise NotFound(f"There is no category {category_id}.")

@@ -142,19 +142,30 @@ class MemberService:
         return identity
 
     async def principal_for(self, actor: Actor) -> Principal:
-        """Record an unknown identity, link it by email when a member has that email, and say who it is.
+        """Record an unknown identity, link it by email when a member has that email, and say who it is."""
+        return (await self.arriving(actor))[0]
 
-        A known identity linked to a member, with nothing new to record, costs one read and no write (most turns).
+    async def arriving(self, actor: Actor) -> tuple[Principal, bool]:
+        """`principal_for`, and whether the identity was linked to its member just now (by its email).
+
+        A known identity with nothing new to record costs one read and no write (most turns): linked to a member,
+        or a guest whose identity has no email a member could be found by.
         """
         async with self.db.sessions() as session:
-            known = await session.scalar(
-                select(Identity).where(Identity.platform == actor.platform, Identity.user_id == actor.user_id)
-            )
-            settled = known is not None and known.member_id is not None and (not actor.name or known.name == actor.name)
-            if settled and known is not None and (known.email is not None or not actor.email):
-                member = await session.get(Member, known.member_id)
-                if member is not None:
-                    return Principal(name=member.name, member_id=member.id, identity_id=known.id, is_admin=member.is_admin)
+            found = (
+                await session.execute(
+                    select(Identity, Member)
+                    .outerjoin(Member, Member.id == Identity.member_id)
+                    .where(Identity.platform == actor.platform, Identity.user_id == actor.user_id)
+                )
+            ).first()
+            if found is not None:
+                known, member = found[0], found[1]
+                unchanged = (not actor.name or known.name == actor.name) and (known.email is not None or not actor.email)
+                if unchanged and member is not None:
+                    return Principal(name=member.name, member_id=member.id, identity_id=known.id, is_admin=member.is_admin), False
+                if unchanged and known.member_id is None and known.email is None:
+                    return Principal(name=known.name or actor.user_id, identity_id=known.id), False
         async with self.db.transaction() as session:
             identity = await session.scalar(
                 select(Identity).where(Identity.platform == actor.platform, Identity.user_id == actor.user_id)
@@ -169,6 +180,7 @@ class MemberService:
             if identity.email is None and actor.email:
                 identity.email = _safe_email(actor.email)
             member = await session.get(Member, identity.member_id) if identity.member_id else None
+            linked_now = False
             if member is None and identity.email:
                 candidate = await session.scalar(select(Member).where(Member.email == identity.email))
                 taken = candidate and await session.scalar(
@@ -176,11 +188,12 @@ class MemberService:
                 )
                 if candidate is not None and not taken:
                     identity.member_id = candidate.id
-                    member = candidate
+                    member, linked_now = candidate, True
             await session.flush()
             if member is None:
-                return Principal(name=identity.name or actor.user_id, identity_id=identity.id)
-            return Principal(name=member.name, member_id=member.id, identity_id=identity.id, is_admin=member.is_admin)
+                return Principal(name=identity.name or actor.user_id, identity_id=identity.id), False
+            principal = Principal(name=member.name, member_id=member.id, identity_id=identity.id, is_admin=member.is_admin)
+            return principal, linked_now
 
     async def get(self, member_id: int) -> Member:
         """The member with this id, with identities."""

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
 from bot.desk import policy
+from bot.desk.boards import all_boards, board_called
 from bot.desk.errors import Conflict, Invalid, NotFound, Unchanged
 from bot.desk.events import EventPlanner
 from bot.desk.principal import Principal
@@ -121,19 +122,19 @@ class TicketService:
 
     async def default_board(self, session: AsyncSession) -> Board:
         """The first board: where tickets go when no board is named."""
-        board = await session.scalar(select(Board).order_by(Board.id).limit(1))
-        if board is None:
+        boards = await all_boards(session)
+        if not boards:
             raise NotFound("There is no board yet; add one with `ticketbot boards add`.")
-        return board
+        return boards[0]
 
     async def board_named(self, session: AsyncSession, name: str | None) -> Board:
         """The board called `name` (case-insensitive), or the default board when `name` is empty."""
         if not name:
             return await self.default_board(session)
-        board = await session.scalar(select(Board).where(func.lower(Board.name) == name.strip().lower()))
+        boards = await all_boards(session)
+        board = board_called(boards, name)
         if board is None:
-            names = (await session.scalars(select(Board.name).order_by(Board.id))).all()
-            raise NotFound(f"There is no board '{name}'. Boards: {', '.join(names)}.")
+            raise NotFound(f"There is no board '{name}'. Boards: {', '.join(b.name for b in boards)}.")
         return board
 
     async def _category(self, session: AsyncSession, board: Board, name: str | None) -> Category | None:
@@ -306,7 +307,6 @@ class TicketService:
             if assignees:
                 changes.append(_change("assignees", [], sorted(m.name for m in ticket.assignees)))
             await self._record(session, ticket, principal, "created", changes)
-            await session.refresh(ticket, ["assignees"])
         return ticket
 
     async def by_external_id(self, external_id: str) -> Ticket | None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.desk import policy
@@ -83,11 +83,17 @@ async def ticket_view(db: Database, ticket: Ticket, viewer: Principal | None = N
 
 async def ticket_view_in(session: AsyncSession, ticket: Ticket, viewer: Principal | None = None) -> TicketView:
     """`ticket_view` inside an open session (the notification planner runs inside the change's transaction)."""
-    latest = await session.scalar(
-        select(Note).where(Note.ticket_id == ticket.id, Note.internal.is_(False)).order_by(Note.id.desc()).limit(1)
+    # One statement says what else to read: a ticket without notes or attachments (a new one) needs nothing more.
+    has_attachments = select(Attachment.id).where(Attachment.ticket_id == ticket.id).exists()
+    overview = _visible(
+        select(func.count(Note.id), func.max(case((Note.internal.is_(False), Note.id))), has_attachments.label("a")),
+        ticket,
+        viewer,
     )
-    count = await session.scalar(_visible(select(func.count(Note.id)), ticket, viewer)) or 0
-    return _view(ticket, latest, viewer, notes=count, attachments=await _attachments(session, ticket, viewer))
+    count, latest_id, attached = (await session.execute(overview)).one()
+    latest = await session.get(Note, latest_id) if latest_id is not None else None
+    attachments = await _attachments(session, ticket, viewer) if attached else ()
+    return _view(ticket, latest, viewer, notes=count or 0, attachments=attachments)
 
 
 async def latest_public_notes(db: Database, ticket_ids: Sequence[int]) -> dict[int, Note]:
