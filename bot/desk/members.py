@@ -160,10 +160,10 @@ class MemberService:
                 )
             ).first()
             if found is not None:
-                known, member = found[0], found[1]
+                known, linked = found[0], found[1]
                 unchanged = (not actor.name or known.name == actor.name) and (known.email is not None or not actor.email)
-                if unchanged and member is not None:
-                    return Principal(name=member.name, member_id=member.id, identity_id=known.id, is_admin=member.is_admin), False
+                if unchanged and linked is not None:
+                    return Principal(name=linked.name, member_id=linked.id, identity_id=known.id, is_admin=linked.is_admin), False
                 if unchanged and known.member_id is None and known.email is None:
                     return Principal(name=known.name or actor.user_id, identity_id=known.id), False
         async with self.db.transaction() as session:

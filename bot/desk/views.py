@@ -9,7 +9,7 @@ a query per ticket).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TypeVar
 
 from sqlalchemy import Select, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -28,7 +28,10 @@ def note_view(note: Note) -> NoteView:
     )
 
 
-def _visible(query: Select[Any], ticket: Ticket, viewer: Principal | None) -> Select[Any]:
+_Query = TypeVar("_Query", bound=Select)
+
+
+def _visible(query: _Query, ticket: Ticket, viewer: Principal | None) -> _Query:
     query = query.where(Note.ticket_id == ticket.id)
     if viewer is None or not policy.may_see_internal(viewer):
         query = query.where(Note.internal.is_(False))
