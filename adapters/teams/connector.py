@@ -4,7 +4,8 @@ botbuilder's stock connector factory builds a new `ConnectorClient` (with new cr
 session carrying a retry policy) on every turn, and sends each request with `requests` in a worker thread on
 a new connection. Here each (app id, service URL, audience) gets one client, created on first use, whose
 msrest pipeline sends through a shared aiohttp session with keep-alive connections. No retries happen here:
-the caller sees a 429 or 5xx at once (the outbox retries with backoff).
+the caller sees a 429 or 5xx at once (the outbox retries with backoff). The clients serialise an activity's
+card content as the JSON it already is (`WireSerializer`).
 """
 
 from __future__ import annotations
@@ -14,8 +15,10 @@ from functools import partial
 from typing import Any
 
 import aiohttp
+from botframework.connector import models
 from botframework.connector.about import __version__ as SDK_VERSION
 from botframework.connector.aio import ConnectorClient
+from botframework.connector.aio.operations_async import AttachmentsOperations, ConversationsOperations
 from botframework.connector.auth import (
     AppCredentials,
     AuthenticationConstants,
@@ -25,6 +28,7 @@ from botframework.connector.auth import (
 from msrest.exceptions import HttpOperationError
 from msrest.pipeline import AsyncHTTPPolicy, AsyncHTTPSender, AsyncPipeline, Request, Response
 from msrest.pipeline.universal import RawDeserializer
+from msrest.serialization import Serializer
 from msrest.universal_http import ClientRequest
 from msrest.universal_http.async_abc import AsyncClientResponse
 
@@ -34,6 +38,42 @@ USER_AGENT = f"Microsoft-BotFramework/3.1 (BotBuilder Python/{SDK_VERSION}) tick
 REQUEST_TIMEOUT = aiohttp.ClientTimeout(total=30, connect=10)
 CONNECTOR_FAILURES = (HttpOperationError, aiohttp.ClientError, TimeoutError)
 """What a Bot Connector call raises when the service refused it or could not be reached."""
+
+
+class WireSerializer(Serializer):
+    """msrest's serializer, except that an attachment whose `content` is a plain dict (the Adaptive Cards we
+    render are wire JSON already) keeps that dict as it is instead of having msrest walk it key by key: the walk
+    was 1.2 ms of a 1.25 ms ticket-card reply, measured on the 2-core machine. Other content (SDK models) is
+    serialised as usual."""
+
+    def body(self, data: Any, data_type: str, **kwargs: Any) -> Any:
+        attachments = getattr(data, "attachments", None) if data_type == "Activity" else None
+        if not attachments:
+            return super().body(data, data_type, **kwargs)
+        wire = [a.content if isinstance(a.content, dict) else None for a in attachments]
+        try:
+            for attachment, content in zip(attachments, wire, strict=True):
+                if content is not None:
+                    attachment.content = None
+            body = super().body(data, data_type, **kwargs)
+        finally:
+            for attachment, content in zip(attachments, wire, strict=True):
+                if content is not None:
+                    attachment.content = content
+        for serialised, content in zip(body["attachments"], wire, strict=True):
+            if content is not None:
+                serialised["content"] = content
+        return body
+
+
+class WireConnectorClient(ConnectorClient):
+    """A `ConnectorClient` whose operations serialise with `WireSerializer`."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._serialize = WireSerializer({k: v for k, v in models.__dict__.items() if isinstance(v, type)})
+        self.attachments = AttachmentsOperations(self._client, self.config, self._serialize, self._deserialize)
+        self.conversations = ConversationsOperations(self._client, self.config, self._serialize, self._deserialize)
 
 
 class _ReadResponse(AsyncClientResponse):
@@ -122,7 +162,7 @@ class ConnectorPool:
         client = self._clients.get(key)
         if client is None:
             credentials = await self._credentials_factory.create_credentials(app_id, scope, self._login_endpoint, True)
-            client = ConnectorClient(
+            client = WireConnectorClient(
                 credentials, base_url=service_url, pipeline_type=partial(_pipeline, credentials, self._session)
             )
             client.config.add_user_agent(USER_AGENT)
