@@ -70,35 +70,43 @@ class DialogStore:
 
     async def load(self, key: DialogKey) -> Loaded:
         """The live state for `key`; a state idle for more than 30 minutes is deleted and reported expired."""
+        columns = (DialogState.dialog, DialogState.step, DialogState.data, DialogState.invalid_count, DialogState.updated_at)
         async with self.db.sessions() as session:
-            row = await session.scalar(select(DialogState).where(*self._where(key)))
+            # Columns, not an ORM object: `save` writes with a Core upsert that an identity-mapped object would miss.
+            row = (await session.execute(select(*columns).where(*self._where(key)))).first()
             if row is None:
                 _absent(session).add(key)
                 return Loaded(None)
             if utcnow() - row.updated_at <= IDLE_LIMIT:
                 return Loaded(State(row.dialog, row.step, dict(row.data), row.invalid_count))
             expired = row.dialog
-        async with self.db.transaction() as session:
+        async with self.db.writing() as session:
             await session.execute(delete(DialogState).where(*self._where(key)))
             _absent(session).add(key)
         return Loaded(None, expired=expired)
 
     async def save(self, key: DialogKey, state: State) -> None:
-        """Store the state (and restart its idle clock)."""
-        async with self.db.transaction() as session:
+        """Store the state (and restart its idle clock): one upsert."""
+        fields = {
+            "dialog": state.dialog,
+            "step": state.step,
+            "data": dict(state.data),
+            "invalid_count": state.invalid_count,
+            "updated_at": utcnow(),
+        }
+        insert = self.db.insert(DialogState.__table__).values(  # type: ignore[arg-type]  # a mapped class's Table
+            platform=key.platform, conversation_id=key.conversation_id, user_id=key.user_id, **fields
+        )
+        upsert = insert.on_conflict_do_update(index_elements=["platform", "conversation_id", "user_id"], set_=fields)
+        async with self.db.writing() as session:
             _absent(session).discard(key)
-            row = await session.scalar(select(DialogState).where(*self._where(key)))
-            if row is None:
-                row = DialogState(platform=key.platform, conversation_id=key.conversation_id, user_id=key.user_id)
-                session.add(row)
-            row.dialog, row.step, row.data, row.invalid_count = state.dialog, state.step, dict(state.data), state.invalid_count
-            row.updated_at = utcnow()
+            await session.execute(upsert)
 
     async def clear(self, key: DialogKey) -> None:
         """End the dialog."""
         async with self.db.sessions() as session:
             if key in _absent(session):
                 return
-        async with self.db.transaction() as session:
+        async with self.db.writing() as session:
             await session.execute(delete(DialogState).where(*self._where(key)))
             _absent(session).add(key)

@@ -22,7 +22,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 
-from sqlalchemy import event, text
+from sqlalchemy import Table, event, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import AsyncAdaptedQueuePool
@@ -104,6 +105,21 @@ class Database:
             return
         async with self._factory() as session, session.begin():
             yield session
+
+    @asynccontextmanager
+    async def writing(self) -> AsyncIterator[AsyncSession]:
+        """A session for a change made in ONE statement: inside a unit, the unit's session as it is (a single
+        statement is atomic, so it needs no savepoint); otherwise a transaction of its own."""
+        current = self._unit.get()
+        if current is not None:
+            yield current
+            return
+        async with self._factory() as session, session.begin():
+            yield session
+
+    def insert(self, table: Table) -> postgresql.Insert | sqlite.Insert:
+        """An INSERT for this backend, with its `ON CONFLICT` clauses."""
+        return (postgresql.insert if self.dialect == "postgresql" else sqlite.insert)(table)
 
     @asynccontextmanager
     async def sessions(self) -> AsyncIterator[AsyncSession]:

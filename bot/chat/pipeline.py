@@ -18,8 +18,6 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from sqlalchemy import text
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.chat import drafts
@@ -110,9 +108,9 @@ class Router:
 
     async def _first_time(self, session: AsyncSession, event: InboundEvent) -> bool:
         key = f"{event.conversation.platform}:{event.idempotency_key}"[:KEY_LENGTH]
-        insert = pg_insert if self.desk.db.dialect == "postgresql" else sqlite_insert
+        insert = self.desk.db.insert(SeenEvent.__table__)  # type: ignore[arg-type]  # a mapped class's Table
         result = await session.execute(
-            insert(SeenEvent).values(key=key, seen_at=utcnow()).on_conflict_do_nothing(index_elements=["key"])
+            insert.values(key=key, seen_at=utcnow()).on_conflict_do_nothing(index_elements=["key"])
         )
         return bool(getattr(result, "rowcount", 0) == 1)
 

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, column, false, func, or_, select, table, update
+from sqlalchemy import CompoundSelect, Select, column, false, func, or_, select, table, union, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -103,6 +103,16 @@ def _requested_by(principal: Principal) -> list[Any]:
     if principal.identity_id is not None:
         conditions.append(Ticket.requester_identity_id == principal.identity_id)
     return conditions
+
+
+def _involving(principal: Principal) -> CompoundSelect | None:
+    """The ids of the tickets the principal requested or is assigned to, as a UNION of index lookups (an OR
+    of the three, with the assignee as a correlated EXISTS, made both databases scan the tickets in number order
+    and test each one: 0.3 s for `my tickets` at 100,000 tickets)."""
+    parts: list[Select[Any]] = [select(Ticket.id).where(condition) for condition in _requested_by(principal)]
+    if principal.member_id is not None:
+        parts.append(select(ticket_assignees.c.ticket_id).where(ticket_assignees.c.member_id == principal.member_id))
+    return union(*parts) if parts else None
 
 
 def _change(field: str, old: Any, new: Any) -> dict[str, Any]:
@@ -357,10 +367,8 @@ class TicketService:
             mine = _requested_by(requester)
             query = query.where(or_(*mine)) if mine else query.where(false())
         if involving is not None:
-            theirs = _requested_by(involving)
-            if involving.member_id is not None:
-                theirs.append(Ticket.assignees.any(Member.id == involving.member_id))
-            query = query.where(or_(*theirs)) if theirs else query.where(false())
+            theirs = _involving(involving)
+            query = query.where(Ticket.id.in_(theirs)) if theirs is not None else query.where(false())
         query = self._matching(query, (words or "").split())
         async with self.db.sessions() as session:
             return (await session.scalars(query)).unique().all()
@@ -374,8 +382,15 @@ class TicketService:
         indexed = [w for w in words if len(w) >= TRIGRAM]
         if self.db.dialect == "sqlite" and indexed:
             phrases = " ".join('"' + w.replace('"', '""') + '"' for w in indexed)
-            found = select(TICKETS_FTS.c.rowid).where(TICKETS_FTS.c.tickets_fts.op("MATCH")(phrases))
-            query = query.where(Ticket.id.in_(found))
+            # The index drives, newest match first (FTS5 walks rowids backwards without sorting), and the query
+            # stops at the page's end: a word in 10% of 100,000 tickets no longer sorts 10,000 of them. Ticket
+            # ids grow with numbers (both are given in the create's transaction, the number under the counter).
+            query = (
+                query.join(TICKETS_FTS, TICKETS_FTS.c.rowid == Ticket.id)
+                .where(TICKETS_FTS.c.tickets_fts.op("MATCH")(phrases))
+                .order_by(None)
+                .order_by(TICKETS_FTS.c.rowid.desc())
+            )
             words = [w for w in words if len(w) < TRIGRAM]
         for word in words:
             pattern = "%" + literal(word.lower()) + "%"
