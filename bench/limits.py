@@ -78,3 +78,9 @@ class Limiter:
 def minimum(limits: Mapping[str, Limit], counts: Mapping[tuple[str, str], int]) -> float:
     """The least seconds in which requests numbering `counts` per (scope kind, key) can all be accepted."""
     return max((limits[kind].minimum(n) for (kind, _key), n in counts.items() if kind in limits), default=0.0)
+
+
+def binding(limits: Mapping[str, Limit], counts: Mapping[tuple[str, str], int]) -> str:
+    """The limit that `minimum` comes from, as "50/s per tenant"."""
+    kind = max((key for key in counts if key[0] in limits), key=lambda key: limits[key[0]].minimum(counts[key]))[0]
+    return f"{limits[kind].rate:g}/s per {kind}"
