@@ -20,13 +20,15 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 from aiohttp import web
+
+from bench.registry import Table
 
 ROOT = Path(__file__).resolve().parents[1]
 CONVERSATIONS = 256
@@ -236,6 +238,42 @@ async def webhook_load(
     await asyncio.gather(*(worker(i) for i in range(concurrency)))
     result.seconds = time.perf_counter() - began
     return result
+
+
+async def reply_load(
+    send: Callable[[int, int], Awaitable[float | None]], *, concurrency: int, seconds: float, label: str,
+) -> Result:
+    """`concurrency` conversations, each sending one request after the other for `seconds`: `send(n, conversation)`
+    sends the n-th request in that conversation and answers its latency, or None for an error."""
+    result = Result(label)
+    deadline = time.perf_counter() + seconds
+
+    async def worker(slot: int) -> None:
+        for k in itertools.count():
+            if time.perf_counter() >= deadline:
+                return
+            latency = await send(next(_ids), (slot + k * concurrency) % CONVERSATIONS)
+            if latency is None:
+                result.errors += 1
+            else:
+                result.latencies.append(latency)
+
+    began = time.perf_counter()
+    await asyncio.gather(*(worker(i) for i in range(concurrency)))
+    result.seconds = time.perf_counter() - began
+    return result
+
+
+def interleaved_table(title: str, results: dict[str, list[Result]], *, baseline: str, column: str) -> Table:
+    """One row per path (its runs of every round pooled); the ratio (headed `column`) divides each round's rate by
+    the `baseline` row's in the same round."""
+    table = Table(title, ["path", "msg/s", "p50 ms", "p99 ms", "errors", column])
+    for label, runs in results.items():
+        per_round = [r.rate / b.rate for r, b in zip(runs, results[baseline], strict=True) if b.rate]
+        latencies = [x for r in runs for x in r.latencies]
+        table.rows.append([label, f"{mean([r.rate for r in runs]):.0f}", ms(percentile(latencies, 50)),
+                           ms(percentile(latencies, 99)), sum(r.errors for r in runs), ratio(mean(per_round), 1)])
+    return table
 
 
 def ms(seconds: float) -> str:

@@ -1,5 +1,8 @@
 """The write ceiling: a plain aiohttp handler that writes one row per request with our SQLite set-up
-(`storage.db.Database`: WAL, one pooled connection) and answers a message, as an outgoing webhook would."""
+(`storage.db.Database`: WAL, one pooled connection) and answers a message, as an outgoing webhook would.
+
+The row's key is the request's id: a Teams activity's `id`, or for a Webex webhook (whose own `id` is the
+webhook's, the same on every request) the `id` of the message in its `data`."""
 
 from __future__ import annotations
 
@@ -22,7 +25,7 @@ def main(port: int, url: str) -> None:
     async def handle(request: web.Request) -> web.Response:
         body = await request.json()
         async with db.transaction() as session:
-            await session.execute(insert(SeenEvent).values(key=str(body["id"]), seen_at=utcnow()))
+            await session.execute(insert(SeenEvent).values(key=str((body.get("data") or body)["id"]), seen_at=utcnow()))
         return web.json_response({"type": "message", "text": f"got {body.get('text', '')[:50]}"})
 
     app = web.Application()

@@ -8,7 +8,7 @@ import base64
 import aiohttp
 
 from bench.databases import migrate
-from bench.harness import PYTHON, TICKETBOT, Server, mean, ms, percentile, ratio, webhook_load
+from bench.harness import PYTHON, TICKETBOT, Server, interleaved_table, webhook_load
 from bench.registry import Bench, Table, register
 
 SECRET = base64.b64encode(b"bench-webhook-security-token-32b").decode()
@@ -44,18 +44,8 @@ async def teams_webhook(bench: Bench) -> list[Table]:
     finally:
         ours.stop()
         plain.stop()
-    table = Table(
-        f"Teams outgoing webhook vs the write ceiling, {CONCURRENCY} concurrent callers",
-        ["path", "msg/s", "p50 ms", "p99 ms", "errors", "÷ aiohttp + one insert"],
-    )
-    ceiling = results["bare aiohttp + one insert, SQLite"]
-    for label, _, _ in rows:
-        runs = results[label]
-        per_round = [r.rate / c.rate for r, c in zip(runs, ceiling, strict=True) if c.rate]
-        latencies = [x for r in runs for x in r.latencies]
-        table.rows.append([label, f"{mean([r.rate for r in runs]):.0f}", ms(percentile(latencies, 50)),
-                           ms(percentile(latencies, 99)), sum(r.errors for r in runs), ratio(mean(per_round), 1)])
-    return [table]
+    return [interleaved_table(f"Teams outgoing webhook vs the write ceiling, {CONCURRENCY} concurrent callers", results,
+                              baseline="bare aiohttp + one insert, SQLite", column="÷ aiohttp + one insert")]
 
 
 def _create(n: int) -> str:

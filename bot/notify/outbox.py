@@ -1,6 +1,8 @@
 """The outbox worker: sends the delivery rows through the platform ports, once each, in order per recipient.
 
-Claiming: one statement marks up to `BATCH` due rows `sending` with a lease (`lease_until`). On PostgreSQL the
+Claiming: for each platform with rows waiting, one statement marks up to `BATCH` of its due rows `sending` with
+a lease (`lease_until`), and the batches go out together, so a long queue for one platform (a fan-out to a
+thousand Teams chats, sent at the pace Teams accepts) does not hold back the others. On PostgreSQL the
 rows are picked with `SELECT … FOR UPDATE SKIP LOCKED`, so several `serve` processes share one outbox and never
 claim the same row; on SQLite (where SQLAlchemy drops SKIP LOCKED) the single `UPDATE … RETURNING` is atomic
 because SQLite has one writer. A row whose lease ran out (its worker crashed) is due again. A row is due only
@@ -9,7 +11,10 @@ when no earlier row of its lane (recipient) is still pending or sending: per rec
 Sending: a `DeliveryError` that is permanent (403 not in the roster, 404 conversation gone) makes the row
 `dead` at once with the reason; any other failure (429, 5xx, timeouts, refused connections) is retried after
 `backoff · 2^(attempt-1)` seconds with ±25 % jitter, never before the Retry-After the platform gave, and the row
-is `dead` after `MAX_ATTEMPTS`. A row is marked `sent` only after the port returned.
+is `dead` after `MAX_ATTEMPTS`. A 429 that carries Retry-After is the platform pacing us, not a failure: the row
+waits exactly that long, however often it comes, and is never made dead by it (with the exponential backoff a
+fan-out to 1,000 recipients drained at 2.6× the minimum the rate limits allow, see bench/README.md). A row is
+marked `sent` only after the port returned.
 
 Threads and live cards: the first delivery about a ticket to a conversation stores the sent message's
 reference (`ticket_threads`); later ones go into its thread, and the first card is edited to the ticket's
@@ -79,14 +84,21 @@ class OutboxWorker:
                 await asyncio.sleep(self.settings.outbox_poll_seconds)
 
     async def drain_once(self) -> int:
-        """Claim one batch and send it; the number of rows claimed."""
-        rows = await self.claim()
+        """Claim a batch for each platform with rows waiting and send them together; the number of rows claimed.
+
+        A batch per platform, so that a long queue for one (a fan-out to a thousand Teams chats, sent at the pace
+        Teams accepts) does not hold back the others' rows behind it."""
+        async with self.db.sessions() as session:
+            waiting = (
+                await session.scalars(select(Delivery.platform).where(Delivery.state.in_(("pending", "sending"))).distinct())
+            ).all()
+        rows = [row for platform in sorted(waiting) for row in await self.claim(platform=platform)]
         if rows:
             await asyncio.gather(*(self.deliver(row) for row in rows))
         return len(rows)
 
-    async def claim(self, limit: int = BATCH) -> list[Delivery]:
-        """Mark up to `limit` due rows as `sending` under a lease, and return them."""
+    async def claim(self, limit: int = BATCH, *, platform: str | None = None) -> list[Delivery]:
+        """Mark up to `limit` due rows (of `platform`, when given) as `sending` under a lease, and return them."""
         now = utcnow()
         candidate = aliased(Delivery, name="candidate")
         earlier = aliased(Delivery, name="earlier")
@@ -98,6 +110,8 @@ class OutboxWorker:
             and_(candidate.state == "sending", candidate.lease_until < now),
         )
         ids = select(candidate.id).where(due, ~blocked).order_by(candidate.id).limit(limit)
+        if platform is not None:
+            ids = ids.where(candidate.platform == platform)
         if self.db.dialect != "sqlite":
             ids = ids.with_for_update(skip_locked=True, of=candidate)
         lease = now + timedelta(seconds=self.settings.outbox_lease_seconds)
@@ -203,11 +217,15 @@ class OutboxWorker:
         attempts = row.attempts + 1
         reason = f"{exc} (HTTP {exc.status})" if exc.status else str(exc)
         values: dict[str, Any] = {"attempts": attempts, "last_error": reason[:500], "lease_until": None}
-        if exc.permanent or attempts >= MAX_ATTEMPTS:
+        paced = exc.retry_after if exc.status == 429 else None
+        if exc.permanent or (attempts >= MAX_ATTEMPTS and paced is None):
             values["state"] = "dead"
             log.warning("delivery %s is dead after %d attempt(s): %s", row.id, attempts, reason[:200])
         else:
-            delay = max(exc.retry_after or 0.0, backoff(attempts, self.settings.outbox_backoff_seconds))
+            if paced is not None:
+                delay = paced
+            else:
+                delay = max(exc.retry_after or 0.0, backoff(attempts, self.settings.outbox_backoff_seconds))
             values["state"] = "pending"
             values["next_attempt_at"] = utcnow() + timedelta(seconds=delay)
             log.info("delivery %s failed (%s); retry in %.1f s", row.id, reason[:200], delay)

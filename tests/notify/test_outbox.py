@@ -1,5 +1,6 @@
 """The outbox worker's rules with a recording port: dead at once on a permanent refusal, dead after 8
-attempts, Retry-After honoured, order kept per recipient, a failed send never marked sent, pruning."""
+attempts, Retry-After honoured (a 429 with it waits exactly that and never kills a row), order kept per
+recipient, a failed send never marked sent, a batch per platform, pruning."""
 
 from __future__ import annotations
 
@@ -9,10 +10,11 @@ import pytest
 from sqlalchemy import select, update
 
 from bot.desk.principal import CLI_ADMIN
-from bot.notify.outbox import MAX_ATTEMPTS
+from bot.notify.outbox import BATCH, MAX_ATTEMPTS
 from bot.seam import DeliveryError
 from storage.models import Delivery, SeenEvent, utcnow
 from tests.notify.helpers import Desk, make_desk
+from tests.notify.recording import RecordingPort
 
 
 @pytest.fixture
@@ -68,6 +70,35 @@ async def test_retry_after_sets_the_next_attempt_and_later_deliveries_wait_their
     await _due_now(desk)
     await desk.drain()
     assert [s.message.text.split(": ")[1] for s in desk.port.sent] == ["First (medium)", "Second (medium)"]
+
+
+async def test_a_429_with_retry_after_waits_just_that_however_often_and_never_makes_the_row_dead(desk):
+    await desk.services.tickets.create(CLI_ADMIN, title="Busy platform")
+    for attempt in range(1, MAX_ATTEMPTS + 3):
+        desk.port.refuse_next(DeliveryError("Too many requests.", status=429, retry_after=5))
+        await _due_now(desk)
+        before = utcnow()
+        await desk.drain()
+        [row] = await _rows(desk)
+        assert (row.state, row.attempts) == ("pending", attempt)
+        # exactly the Retry-After, not the exponential backoff (2 s · 2^(attempt-1) by now)
+        assert before + timedelta(seconds=5) <= row.next_attempt_at <= utcnow() + timedelta(seconds=5)
+    await _due_now(desk)
+    await desk.drain()
+    assert [r.state for r in await _rows(desk)] == ["sent"] and len(desk.port.sent) == 1
+
+
+async def test_a_long_queue_on_one_platform_does_not_hold_back_another_platforms_rows(desk):
+    for n in range(BATCH):
+        added = await desk.services.recipients.add(desk.port.platform, f"busy-{n}", f"Busy {n}")
+        await desk.services.rules.add("Service Desk", added["id"])
+    other = RecordingPort("other")
+    desk.services.ports[other.platform] = other
+    await desk.services.rules.add("Service Desk", (await desk.services.recipients.add("other", "room-x", "Room X"))["id"])
+    await desk.services.tickets.create(CLI_ADMIN, title="Everyone hears of it")
+    assert await desk.services.worker.drain_once() == BATCH + 1  # the platform's first 50, and the other's row
+    assert list(other.received()) == ["room-x"]
+    assert len(desk.port.sent) == BATCH
 
 
 async def test_the_worker_prunes_old_sent_rows_and_seen_events(desk):
