@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import Database
@@ -54,6 +54,21 @@ def _absent(session: AsyncSession) -> set[DialogKey]:
     return absent
 
 
+_STATE = select(
+    DialogState.dialog, DialogState.step, DialogState.data, DialogState.invalid_count, DialogState.updated_at
+).where(
+    DialogState.platform == bindparam("platform"),
+    DialogState.conversation_id == bindparam("conversation_id"),
+    DialogState.user_id == bindparam("user_id"),
+)
+"""Built once: every turn loads its speaker's state. Columns, not an ORM object: `save` writes with a Core
+upsert that an identity-mapped object would not see."""
+
+
+def _params(key: DialogKey) -> dict[str, str]:
+    return {"platform": key.platform, "conversation_id": key.conversation_id, "user_id": key.user_id}
+
+
 class DialogStore:
     """Loads, saves and clears dialog state."""
 
@@ -70,10 +85,8 @@ class DialogStore:
 
     async def load(self, key: DialogKey) -> Loaded:
         """The live state for `key`; a state idle for more than 30 minutes is deleted and reported expired."""
-        columns = (DialogState.dialog, DialogState.step, DialogState.data, DialogState.invalid_count, DialogState.updated_at)
         async with self.db.sessions() as session:
-            # Columns, not an ORM object: `save` writes with a Core upsert that an identity-mapped object would miss.
-            row = (await session.execute(select(*columns).where(*self._where(key)))).first()
+            row = (await session.execute(_STATE, _params(key))).first()
             if row is None:
                 _absent(session).add(key)
                 return Loaded(None)

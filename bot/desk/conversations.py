@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from bot.seam import SCOPES, ConversationRef, Scope
 from storage.db import Database
@@ -23,6 +23,12 @@ def to_ref(row: Conversation) -> ConversationRef:
     )
 
 
+_BY_REF = select(Conversation).where(
+    Conversation.platform == bindparam("platform"), Conversation.conversation_id == bindparam("conversation_id")
+)
+"""Built once: every turn remembers its conversation."""
+
+
 class ConversationService:
     """Remembers, forgets and finds conversation references."""
 
@@ -32,9 +38,9 @@ class ConversationService:
     async def remember(self, ref: ConversationRef, *, name: str = "", installed: bool = True) -> None:
         """Store or refresh the reference (adapters' data may change, e.g. a Teams serviceUrl). A reference
         that is stored as it is costs one read and no write (most turns)."""
-        where = (Conversation.platform == ref.platform, Conversation.conversation_id == ref.conversation_id)
+        where = {"platform": ref.platform, "conversation_id": ref.conversation_id}
         async with self.db.sessions() as session:
-            stored = await session.scalar(select(Conversation).where(*where))
+            stored = await session.scalar(_BY_REF, where)
             if (
                 stored is not None
                 and (stored.scope, stored.data, stored.installed) == (ref.scope, dict(ref.data), installed)
@@ -42,7 +48,7 @@ class ConversationService:
             ):
                 return
         async with self.db.transaction() as session:
-            row = await session.scalar(select(Conversation).where(*where))
+            row = await session.scalar(_BY_REF, where)
             if row is None:
                 row = Conversation(platform=ref.platform, conversation_id=ref.conversation_id)
                 session.add(row)

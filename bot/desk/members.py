@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from bot.desk.errors import Conflict, Invalid, NotFound
@@ -23,6 +23,14 @@ def _email(email: str | None) -> str | None:
     if not local or "." not in domain or " " in email:
         raise Invalid(f"'{email}' is not an email address.")
     return email
+
+
+_SPEAKER = (
+    select(Identity, Member)
+    .outerjoin(Member, Member.id == Identity.member_id)
+    .where(Identity.platform == bindparam("platform"), Identity.user_id == bindparam("user_id"))
+)
+"""Built once: every turn reads its speaker."""
 
 
 class MemberService:
@@ -152,13 +160,7 @@ class MemberService:
         or a guest whose identity has no email a member could be found by.
         """
         async with self.db.sessions() as session:
-            found = (
-                await session.execute(
-                    select(Identity, Member)
-                    .outerjoin(Member, Member.id == Identity.member_id)
-                    .where(Identity.platform == actor.platform, Identity.user_id == actor.user_id)
-                )
-            ).first()
+            found = (await session.execute(_SPEAKER, {"platform": actor.platform, "user_id": actor.user_id})).first()
             if found is not None:
                 known, linked = found[0], found[1]
                 unchanged = (not actor.name or known.name == actor.name) and (known.email is not None or not actor.email)
