@@ -28,7 +28,7 @@ from botframework.connector.auth import (
 from msrest.exceptions import HttpOperationError
 from msrest.pipeline import AsyncHTTPPolicy, AsyncHTTPSender, AsyncPipeline, Request, Response
 from msrest.pipeline.universal import RawDeserializer
-from msrest.serialization import Serializer
+from msrest.serialization import Model, Serializer
 from msrest.universal_http import ClientRequest
 from msrest.universal_http.async_abc import AsyncClientResponse
 
@@ -41,26 +41,28 @@ CONNECTOR_FAILURES = (HttpOperationError, aiohttp.ClientError, TimeoutError)
 
 
 class WireSerializer(Serializer):
-    """msrest's serializer, except that an attachment whose `content` is a plain dict (the Adaptive Cards we
-    render are wire JSON already) keeps that dict as it is instead of having msrest walk it key by key: the walk
-    was 1.2 ms of a 1.25 ms ticket-card reply, measured on the 2-core machine. Other content (SDK models) is
-    serialised as usual."""
+    """msrest's serializer, minus the work it does on an activity our code built: `Serializer.body` first
+    rebuilds the model (a full deserialisation of it), then validates it recursively, then serialises it,
+    walking an attachment's card key by key. For an `Activity` model this serialises it once, and an
+    attachment whose `content` is a plain dict (the Adaptive Cards we render are wire JSON already) keeps that
+    dict as it is: measured on the 2-core machine, 1.25 ms → under 0.2 ms for a ticket-card reply, the same
+    JSON. Anything else (an SDK model as content, other bodies) goes through msrest as usual."""
 
     def body(self, data: Any, data_type: str, **kwargs: Any) -> Any:
-        attachments = getattr(data, "attachments", None) if data_type == "Activity" else None
-        if not attachments:
+        if data_type != "Activity" or not isinstance(data, Model):
             return super().body(data, data_type, **kwargs)
+        attachments = data.attachments or []
         wire = [a.content if isinstance(a.content, dict) else None for a in attachments]
         try:
             for attachment, content in zip(attachments, wire, strict=True):
                 if content is not None:
                     attachment.content = None
-            body = super().body(data, data_type, **kwargs)
+            body = self._serialize(data, data_type, **kwargs)
         finally:
             for attachment, content in zip(attachments, wire, strict=True):
                 if content is not None:
                     attachment.content = content
-        for serialised, content in zip(body["attachments"], wire, strict=True):
+        for serialised, content in zip(body.get("attachments", ()), wire, strict=True):
             if content is not None:
                 serialised["content"] = content
         return body
