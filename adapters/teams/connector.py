@@ -51,7 +51,7 @@ class WireSerializer(Serializer):
     def body(self, data: Any, data_type: str, **kwargs: Any) -> Any:
         if data_type != "Activity" or not isinstance(data, Model):
             return super().body(data, data_type, **kwargs)
-        attachments = data.attachments or []
+        attachments = getattr(data, "attachments", None) or []
         wire = [a.content if isinstance(a.content, dict) else None for a in attachments]
         try:
             for attachment, content in zip(attachments, wire, strict=True):
