@@ -157,7 +157,8 @@ class MemberService:
         """`principal_for`, and whether the identity was linked to its member just now (by its email).
 
         A known identity with nothing new to record costs one read and no write (most turns): linked to a member,
-        or a guest whose identity has no email a member could be found by.
+        or a guest whose identity has no email a member could be found by (a second read says whether one has
+        that email now).
         """
         async with self.db.sessions() as session:
             found = (await session.execute(_SPEAKER, {"platform": actor.platform, "user_id": actor.user_id})).first()
@@ -166,7 +167,9 @@ class MemberService:
                 unchanged = (not actor.name or known.name == actor.name) and (known.email is not None or not actor.email)
                 if unchanged and linked is not None:
                     return Principal(name=linked.name, member_id=linked.id, identity_id=known.id, is_admin=linked.is_admin), False
-                if unchanged and known.member_id is None and known.email is None:
+                if unchanged and known.member_id is None and (
+                    known.email is None or await session.scalar(select(Member.id).where(Member.email == known.email)) is None
+                ):
                     return Principal(name=known.name or actor.user_id, identity_id=known.id), False
         async with self.db.transaction() as session:
             identity = await session.scalar(
