@@ -8,7 +8,6 @@ import typer
 
 from bot.api.schemas import NoteOut, TicketDetail, TicketOut, TimelineOut
 from bot.cli.common import JSON_OPTION, emit, group, run
-from bot.desk.history import history_lines
 from bot.desk.principal import CLI_ADMIN, Principal
 from bot.settings import Settings
 
@@ -71,6 +70,7 @@ def tickets_create(
 @tickets_app.command("show")
 def tickets_show(number: int, as_json: bool = JSON_OPTION) -> None:
     """Show a ticket with its notes and history."""
+    from bot.desk.history import history_lines
 
     async def work(s: Services):
         return await s.tickets.get(number), await s.tickets.notes(number), await s.tickets.history(number)
