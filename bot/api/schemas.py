@@ -13,10 +13,7 @@ from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from bot.desk.members import PLATFORMS
-from bot.facts import DESCRIPTION_MAX, NOTE_MAX, TICKET_NUMBER_MAX, TITLE_MAX
-from bot.notify.admin import KINDS as RECIPIENT_KINDS
-from bot.notify.outbox import STATES as DELIVERY_STATES
+from bot.facts import DELIVERY_STATES, DESCRIPTION_MAX, NOTE_MAX, PLATFORMS, RECIPIENT_KINDS, TICKET_NUMBER_MAX, TITLE_MAX
 from storage.models import ApiKey, AuditEntry, Board, Category, Identity, Member, Note, Status, Ticket, TimelineEntry
 
 NO_NUL = r"^[^\x00]*$"
