@@ -3,7 +3,7 @@
 Every command that lists or shows something takes `--json`. Errors are one line on stderr and a non-zero exit.
 Each resource's commands live in their own module, imported only when one of them runs (or `--help` lists
 them): `ticketbot tickets list` imports `bot.cli.tickets` and none of the others, whose imports (the admin API's
-schemas, the notification engine, the adapters) were a third of every command's start-up.
+schemas, the notification engine, the adapters' vocabulary) every command used to pay for.
 """
 
 from __future__ import annotations
