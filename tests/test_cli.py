@@ -61,6 +61,15 @@ def test_ticket_lifecycle_through_the_cli(cli):
     assert "reopened #1 (New)" in reopened
 
 
+def test_tickets_list_pages_newest_first(cli):
+    for title in ("First", "Second", "Third"):
+        cli("tickets", "create", title)
+    page = json.loads(cli("tickets", "list", "--limit", "2", "--json").stdout)
+    assert [t["number"] for t in page] == [3, 2]
+    rest = json.loads(cli("tickets", "list", "--limit", "2", "--before", "2", "--json").stdout)
+    assert [t["title"] for t in rest] == ["First"]
+
+
 def test_stale_version_is_refused(cli):
     cli("tickets", "create", "Race")
     cli("tickets", "update", "1", "--priority", "high")

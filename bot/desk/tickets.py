@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import CompoundSelect, Select, column, false, func, or_, select, table, union, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,7 +23,6 @@ from bot.desk.events import EventPlanner
 from bot.desk.principal import Principal
 from bot.desk.priorities import normalize_priority
 from bot.facts import DESCRIPTION_MAX, NOTE_MAX, PRIORITIES, TICKET_NUMBER_MAX, TITLE_MAX
-from bot.seam import Attachment
 from storage.db import Database
 from storage.models import Attachment as AttachmentRow
 from storage.models import (
@@ -39,6 +38,9 @@ from storage.models import (
     ticket_assignees,
     utcnow,
 )
+
+if TYPE_CHECKING:
+    from bot.seam import Attachment
 
 SHOWN_DIGITS = 40
 LIKE_ESCAPE = "\\"
