@@ -4,8 +4,7 @@ It answers the way the real service does (`{"id": ...}` for a posted activity, a
 new conversation, a member or a 404 for a roster lookup), and can be told to refuse the next requests (429 with
 Retry-After, 5xx) to exercise failure paths, to inject random faults (`faults`, see tests/fakes/faults.py), or
 to hold every request from the n-th on without answering (so a test can kill the bot mid fan-out: a held request
-was never accepted). Tests point the activities'
-`serviceUrl` at `url + "/"`.
+was never accepted). Tests point the activities' `serviceUrl` at `url + "/"`.
 """
 
 from __future__ import annotations
