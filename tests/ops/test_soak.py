@@ -1,12 +1,14 @@
-"""Soak: a few thousand mixed requests over every inbound route while the platform stubs inject random faults,
-then the database checked for consistency, then a restart that must lose nothing pending.
+"""Soak: mixed requests over every inbound route while the platform stubs inject random faults, then the
+database checked for consistency, then a restart that must lose nothing pending.
 
 The requests (creates, shows, notes, assigns, status and priority changes, card button presses, lists, searches)
 go to Teams `/api/messages` (local mode, as the Teams tests run it) and its signed outgoing webhook, Slack's
-signed events and interactivity, Webex's signed webhooks, the admin API (bearer key) and the signed PSA hook.
-A route that does not answer 2xx is sent the same request again, as a platform redelivers. Meanwhile the
-Bot Connector, Slack and Webex stubs fail a share of the bot's calls at random (`tests/fakes/faults.py`):
-held past the bot's timeout, 500, 429 with Retry-After, dropped connections.
+signed events and interactivity, Webex's signed webhooks, the web chat's socket, the admin API (bearer key), the
+signed PSA hook, and the probes (`/healthz`, `/readyz`, `/metrics` with its key). A route that does not answer
+2xx is sent the same request again, as a platform redelivers. Meanwhile the Bot Connector, Slack and Webex stubs
+fail a share of the bot's calls at random (`tests/fakes/faults.py`): held past the bot's timeout, 500, 429 with
+Retry-After, dropped connections. (Slack's SDK sets its own 30 s timeout per call, so there a held call is a
+slow success.)
 
 Afterwards, with the outbox drained: no request was answered 500; every acknowledged create exists exactly
 once (an unacknowledged one at most once); every ticket's timeline replays to its fields (status, priority,
@@ -15,10 +17,11 @@ everything while more tickets are opened, the app is closed with their deliverie
 same database (the platforms healthy again) sends each of them.
 
 Everything random comes from one seed, printed at the start (pytest shows it with a failure):
-`TICKETBOT_SOAK_SEED` replays a run. The plan is `TICKETBOT_SOAK_REQUESTS` requests (3,000), sent until they are
-done or `TICKETBOT_SOAK_SECONDS` (12) have passed, which keeps the test to about 25 s on a busy 2-core machine
-(where 12 s is a few hundred requests); raise both for a longer local soak. `TICKETBOT_SOAK_FAULT_RATE` sets
-the share of platform calls that fail (0.15).
+`TICKETBOT_SOAK_SEED` replays the same plan and the same fault draws (which concurrent call meets which draw
+can differ). The plan is `TICKETBOT_SOAK_REQUESTS` requests (3,000), sent until done or until
+`TICKETBOT_SOAK_SECONDS` (8) have passed, which keeps the test to about 20 s on a busy 2-core machine (a few
+hundred requests there); raise both for a longer local soak. `TICKETBOT_SOAK_FAULT_RATE` sets the share of
+platform calls that fail (0.15).
 """
 
 from __future__ import annotations
@@ -78,6 +81,7 @@ TEAMS_SECRET = base64.b64encode(b"soak-test-outgoing-webhook-secret").decode()
 SLACK_SECRET = "soak-slack-signing-secret"
 WEBEX_SECRET = "soak-webex-webhook-secret"
 HOOK_SECRET = "soak-hook-secret"
+METRICS_KEY = "soak-metrics-key"
 SLACK_TEAM = "T111"
 TEAMS_CHANNEL = "19:8d46058cda57449380517cc374727f2a@thread.tacv2"  # where the install sample adds the bot
 SLACK_CHANNEL = "C0SOAK"
@@ -266,6 +270,35 @@ class Load:
         raw = json.dumps(webhook).encode()
         await self.send("webex", "/webex/events", raw, {"Content-Type": "application/json", **webex_signed(raw)})
 
+    # The web chat, and the probes -------------------------------------------------------------------------
+
+    async def web_text(self, person: Person, key: str, text: str, create: str | None = None) -> None:
+        """One message on the web chat's socket (loopback callers pick who they are); acknowledged when the
+        server ends its answer with `done`."""
+        done = False
+        try:
+            async with self.http.ws_connect(f"{self.url}/chat/ws?as={person.email}",
+                                            timeout=aiohttp.ClientWSTimeout(ws_close=10)) as ws:
+                while (await ws.receive_json(timeout=10))["type"] != "welcome":
+                    pass
+                await ws.send_json({"type": "message", "text": text})
+                while not done:
+                    frame = await ws.receive_json(timeout=10)
+                    done = frame["type"] == "done"
+        except (aiohttp.ClientError, TimeoutError, TypeError) as exc:
+            self.tally.server_errors.append(f"web chat: {type(exc).__name__} {exc}")
+        self.tally.statuses[("web", 200 if done else 0)] += 1
+        if create is not None:
+            self.tally.creates[create] = self.tally.creates.get(create, False) or done
+
+    async def probe(self, path: str) -> None:
+        headers = {"Authorization": f"Bearer {METRICS_KEY}"} if path == "/metrics" else {}
+        async with self.http.get(self.url + path, headers=headers) as resp:
+            await resp.read()
+            self.tally.statuses[(path, resp.status)] += 1
+            if resp.status != 200:
+                self.tally.server_errors.append(f"GET {path} answered {resp.status}")
+
     # The admin API and the PSA hook -----------------------------------------------------------------------
 
     async def api(self, method: str, path: str, body: dict[str, Any] | None = None,
@@ -297,12 +330,12 @@ class Load:
                         create=create)
 
 
-TEXT_PLATFORMS = ("teams", "slack", "webex", "teams-webhook")
+TEXT_PLATFORMS = ("teams", "slack", "webex", "teams-webhook", "web")
 PRESS_PLATFORMS = ("teams", "slack", "webex")
 VERBS = ("ticket.assign_me", "ticket.status", "ticket.priority", "ticket.note", "ticket.close", "ticket.reopen",
          "ticket.show")
 KINDS = {"create": 22, "show": 8, "note": 12, "assign": 8, "status": 7, "priority": 6, "press": 20, "list": 4,
-         "search": 4, "api": 5, "hook": 4}
+         "search": 4, "api": 5, "hook": 4, "probe": 2}
 
 
 def plan(rng: random.Random, count: int) -> list[Callable[[Load], Awaitable[Any]]]:
@@ -331,6 +364,9 @@ def plan(rng: random.Random, count: int) -> list[Callable[[Load], Awaitable[Any]
             steps.append(_press(rng.choice(PRESS_PLATFORMS), person, key, verb, data))
         elif kind == "api":
             steps.append(_api(rng, key, number, word))
+        elif kind == "probe":
+            path = rng.choice(("/healthz", "/readyz", "/metrics"))
+            steps.append(lambda load, path=path: load.probe(path))
         elif kind == "hook":
             external = f"psa-{rng.randint(1, max(1, count // 40))}"
             steps.append(lambda load, e=external, p=person, t=f"psa {word} ticket {key}", r=random.Random(key):
@@ -351,7 +387,7 @@ def plan(rng: random.Random, count: int) -> list[Callable[[Load], Awaitable[Any]
 
 def _text(platform: str, person: Person, key: str, text: str, create: str | None = None):
     senders = {"teams": Load.teams_text, "slack": Load.slack_text, "webex": Load.webex_text,
-               "teams-webhook": Load.webhook_text}
+               "teams-webhook": Load.webhook_text, "web": Load.web_text}
     return lambda load: senders[platform](load, person, key, text, create)
 
 
@@ -428,7 +464,7 @@ def settings(db_url: str, stubs: Platforms):
         teams_webhook_secret=TEAMS_SECRET,
         slack_bot_token=bot_token(SLACK_TEAM), slack_signing_secret=SLACK_SECRET, slack_api_url=stubs.slack.api_url,
         webex_access_token="soak-webex-token", webex_webhook_secret=WEBEX_SECRET, webex_api_url=stubs.webex.api_url,
-        hook_secret=HOOK_SECRET,
+        hook_secret=HOOK_SECRET, metrics_key=METRICS_KEY,
         outbox_backoff_seconds=0.05, outbox_poll_seconds=0.05, outbox_lease_seconds=3.0,
     )
 
