@@ -186,7 +186,10 @@ class TicketService:
         return select(Ticket).where(Ticket.number == number)
 
     async def _load(self, session: AsyncSession, number: int, expected_version: int | None) -> Ticket:
-        ticket = await session.scalar(self._by_number(number).with_for_update(of=Ticket))
+        # populate_existing: a ticket this turn's session read before the lock (to check who may see it) is
+        # refreshed from the locked row, or its version would be stale and the UPDATE would find no row.
+        locked = self._by_number(number).with_for_update(of=Ticket).execution_options(populate_existing=True)
+        ticket = await session.scalar(locked)
         if ticket is None:
             raise NotFound(f"There is no ticket #{number}.")
         if expected_version is not None and ticket.version != expected_version:
@@ -204,10 +207,11 @@ class TicketService:
         changes: list[dict[str, Any]],
         note: Note | None = None,
     ) -> None:
+        number = ticket.number  # read before the flush: after a failed one the session cannot load attributes
         try:
             await session.flush()
         except StaleDataError as exc:
-            raise Conflict(f"Ticket #{ticket.number} was changed by someone else at the same time; try again.") from exc
+            raise Conflict(f"Ticket #{number} was changed by someone else at the same time; try again.") from exc
         session.add(TimelineEntry(ticket_id=ticket.id, actor=principal.name, action=action, changes=changes))
         event = TicketEventRow(
             ticket_id=ticket.id,
