@@ -6,6 +6,9 @@
 - `ticketbot_outbox_pending{platform}`, `ticketbot_outbox_oldest_pending_age_seconds{platform}`,
   `ticketbot_outbox_pending_attempts{platform}` and `ticketbot_outbox_dead{platform}`, read from the
   `deliveries` table at scrape time (so every process reports the shared outbox, and nothing drifts).
+- `ticketbot_delivery_attempts_total{platform,outcome}` (sent, retry, dead) and
+  `ticketbot_delivery_latency_seconds{platform}` (a histogram of the time from a delivery's creation to its
+  sending, retries included), from this process's outbox worker (`delivered`).
 
 `/metrics` is off the public routes by a bearer key: it is mounted only when `TICKETBOT_METRICS_KEY` is set, and
 answers 401 to a request without `Authorization: Bearer <key>`. Each app has a registry of its own.
@@ -32,6 +35,9 @@ SETTLED = "sent"  # a delivery in any other state but DEAD is still to be sent
 DEAD = "dead"
 # Request latency buckets (seconds): the p99 bar is 250 ms, so the buckets are dense below it.
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.175, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+# Delivery latency buckets (seconds): a first try is sent within the poll interval (0.5 s), a fan-out drains at
+# the platforms' rate limits over seconds to minutes, retries back off up to an hour.
+DELIVERY_BUCKETS = (0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0, 900.0, 3600.0)
 
 
 class Metrics:
@@ -62,6 +68,14 @@ class Metrics:
             registry=r,
         )
         self.dead = Gauge("ticketbot_outbox_dead", "Deliveries given up on.", ["platform"], registry=r)
+        self.delivery_attempts = Counter(
+            "ticketbot_delivery_attempts", "Delivery attempts by this process, by platform and outcome.",
+            ["platform", "outcome"], registry=r,
+        )
+        self.delivery_latency = Histogram(
+            "ticketbot_delivery_latency_seconds", "Time from a delivery's creation to its sending.", ["platform"],
+            buckets=DELIVERY_BUCKETS, registry=r,
+        )
         self._expose = make_aiohttp_handler(r)
 
     @web.middleware
@@ -80,6 +94,12 @@ class Metrics:
             route = route_of(request)
             self.requests.labels(route, request.method, str(status)).inc()
             self.latency.labels(route, request.method).observe(time.perf_counter() - start)
+
+    def delivered(self, platform: str, outcome: str, age: float) -> None:
+        """One delivery attempt's outcome (`bot.notify.outbox.Observer`); a sent one's age is its latency."""
+        self.delivery_attempts.labels(platform, outcome).inc()
+        if outcome == SETTLED:
+            self.delivery_latency.labels(platform).observe(age)
 
     async def read_outbox(self, db: Database) -> None:
         """Set the outbox gauges from the `deliveries` table (one grouped query)."""

@@ -28,6 +28,7 @@ from bot.chat.replies import help_message
 from bot.chat.turn import ChatTurn
 from bot.desk import Desk
 from bot.desk.errors import TicketbotError
+from bot.log_fields import note
 from bot.seam import Actor, ConversationRef, EventKind, InboundEvent, OutboundMessage, Reply
 from cards import verbs
 from cards.builders import welcome_card
@@ -60,6 +61,7 @@ class Router:
     async def handle(self, event: InboundEvent) -> Reply:
         """Answer one event. Never raises: failures become a short apology, logged with details."""
         key = (event.conversation.platform, event.conversation.conversation_id)
+        note(platform=key[0], conversation=key[1], event_key=event.idempotency_key)
         lock = self._locks.get(key)
         if lock is None:
             lock = self._locks[key] = asyncio.Lock()
