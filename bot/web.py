@@ -232,8 +232,9 @@ class BotRunner(web.AppRunner):
 
 async def serve_until_stopped(app: web.Application, host: str, port: int, *, shutdown_timeout: float) -> None:
     """Serve `app` on host:port with `BotRunner` until SIGINT or SIGTERM, then shut down cleanly: stop accepting,
-    let the requests in flight finish for up to `shutdown_timeout` seconds, run the app's cleanup. The request
-    log middleware writes one line per request, so aiohttp's own access log is off."""
+    let the requests in flight finish for up to `shutdown_timeout` seconds, run the app's cleanup (where the
+    outbox worker releases its claims, `bot.app`). The request log middleware writes one line per request, so
+    aiohttp's own access log is off."""
     runner = BotRunner(app, handle_signals=False, access_log=None, shutdown_timeout=shutdown_timeout)
     await runner.setup()
     stop = asyncio.Event()
@@ -244,6 +245,7 @@ async def serve_until_stopped(app: web.Application, host: str, port: int, *, shu
         await web.TCPSite(runner, host, port).start()
         log.info("listening on http://%s:%s", host, port)
         await stop.wait()
+        log.info("stopping: no new connections; up to %.1f s for the turns and deliveries in flight", shutdown_timeout)
     finally:
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(signum)

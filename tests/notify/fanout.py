@@ -62,22 +62,24 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_serve(db_url: str, *, lease: float = 2.0, port: int | None = None) -> subprocess.Popen[bytes]:
+def start_serve(
+    db_url: str, *, lease: float = 2.0, port: int | None = None, log: Path | None = None, **settings: str
+) -> subprocess.Popen[bytes]:
     """`ticketbot serve` on `port` (a free one by default) over `db_url`, with a quick outbox worker and a short
-    lease."""
+    lease, writing its log to `log` (nowhere by default), with any further `settings` in its environment."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("Microsoft", "SLACK_", "WEBEX_", "TEAMS_"))}
     env.update(
         DATABASE_URL=db_url,
         TICKETBOT_OUTBOX_POLL_SECONDS="0.05",
         TICKETBOT_OUTBOX_LEASE_SECONDS=str(lease),
         TICKETBOT_OUTBOX_BACKOFF_SECONDS="0.2",
+        **settings,
     )
-    return subprocess.Popen(
-        [str(SCRIPT), "serve", "--port", str(port or free_port())],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    command = [str(SCRIPT), "serve", "--port", str(port or free_port())]
+    if log is None:
+        return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    with log.open("ab") as out:
+        return subprocess.Popen(command, env=env, stdout=out, stderr=out)
 
 
 async def stop(process: subprocess.Popen[bytes], sig: int = signal.SIGTERM) -> None:
