@@ -9,6 +9,7 @@ never be sent again in time, so the tests fail unless the claims are given back 
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 from pathlib import Path
@@ -20,7 +21,7 @@ from bot.services import Services
 from storage.models import Delivery
 from tests.fakes.bot_connector import BotConnectorStub
 from tests.helpers import make_settings
-from tests.notify.fanout import fan_out, free_port, per_conversation, start_serve, stop
+from tests.notify.fanout import SCRIPT, fan_out, free_port, per_conversation, start_serve, stop
 from tests.notify.teams_desk import wait_for
 
 LEASE = 300.0
@@ -119,3 +120,27 @@ async def test_sends_held_past_the_bound_are_released_at_once_and_sent_by_the_ne
             await stop(b)
     counts = per_conversation(connector)
     assert len(counts) == channels and set(counts.values()) == {1}
+
+
+def _worker(db_url: str) -> subprocess.Popen[bytes]:
+    """`ticketbot worker` over `db_url`, with the long lease and a short shutdown bound."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("Microsoft", "SLACK_", "WEBEX_", "TEAMS_"))}
+    env.update(DATABASE_URL=db_url, TICKETBOT_OUTBOX_LEASE_SECONDS=str(LEASE), TICKETBOT_SHUTDOWN_TIMEOUT="0.5",
+               TICKETBOT_OUTBOX_POLL_SECONDS="0.05")
+    return subprocess.Popen([str(SCRIPT), "worker"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+async def test_the_worker_command_also_releases_its_claims_on_sigterm(sqlite_url, tmp_path):
+    channels, accepted = 30, 10
+    async with BotConnectorStub() as connector:
+        await fan_out(sqlite_url, connector, channels)
+        connector.hold(after=accepted)
+        worker = _worker(sqlite_url)
+        try:
+            await wait_for(lambda: connector.held == channels - accepted, within=60)
+            worker.send_signal(signal.SIGTERM)
+            assert await wait_for(lambda: worker.poll() is not None, within=15) and worker.returncode == 0
+        finally:
+            await stop(worker)
+        connector.release()
+    assert await _states(sqlite_url) == {"sent": accepted, "pending": channels - accepted}
