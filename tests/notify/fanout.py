@@ -23,6 +23,19 @@ SCRIPT = Path(sys.executable).with_name("ticketbot")
 
 async def fan_out(db_url: str, connector: BotConnectorStub, channels: int) -> None:
     """`channels` Teams channels, each a recipient of a Service Desk rule; one new ticket → one delivery each."""
+    await channels_following(db_url, connector, channels)
+    services = Services(make_settings(db_url, outbox_worker=False))
+    try:
+        await services.tickets.create(CLI_ADMIN, title="Core switch down")
+        async with services.db.sessions() as session:
+            assert await session.scalar(select(func.count()).select_from(Delivery)) == channels
+    finally:
+        await services.close()
+
+
+async def channels_following(db_url: str, connector: BotConnectorStub, channels: int) -> None:
+    """`channels` Teams channels at `connector` (`19:c<i>@thread.tacv2`), each a recipient of a rule of the
+    default board: every change of a ticket there is one delivery to each."""
     services = Services(make_settings(db_url, outbox_worker=False))
     try:
         data = {"service_url": connector.service_url, "channel": "msteams", "bot_id": "28:bot", "bot_name": "Ticketbot"}
@@ -39,9 +52,6 @@ async def fan_out(db_url: str, connector: BotConnectorStub, channels: int) -> No
             session.add_all(recipients)
             await session.flush()
             session.add_all(Rule(board_id=board.id, recipient_id=r.id) for r in recipients)
-        await services.tickets.create(CLI_ADMIN, title="Core switch down")
-        async with services.db.sessions() as session:
-            assert await session.scalar(select(func.count()).select_from(Delivery)) == channels
     finally:
         await services.close()
 
