@@ -232,12 +232,14 @@ class OutboxWorker:
         target = row.target or {}
         conversation = target.get("conversation_id") or target.get("direct", {}).get("user_id") or ""
         fields = {
-            "delivery": row.id, "outcome": outcome, "platform": row.platform, "conversation": conversation,
-            "ticket": row.payload.get(LOG, {}).get("ticket"), "event_key": row.dedup_key,
+            "platform": row.platform, "conversation": conversation, "ticket": row.payload.get(LOG, {}).get("ticket"),
+            "event_key": row.dedup_key,
         }
-        described = " ".join(f"{k}={v}" for k, v in fields.items() if v not in (None, ""))
+        described = "".join(f" {k}={v}" for k, v in fields.items() if v not in (None, ""))
         tail = f" after {attempts} attempt(s): {reason}" if reason else ""
-        log.log(logging.WARNING if outcome == "dead" else logging.INFO, "delivery %s%s", described, tail, extra=fields)
+        level = logging.WARNING if outcome == "dead" else logging.INFO
+        log.log(level, "delivery %s %s%s%s", row.id, outcome, described, tail,
+                extra={"delivery": row.id, "outcome": outcome, **fields})
         if self.observe is not None:
             self.observe(row.platform, outcome, age)
 

@@ -61,7 +61,7 @@ async def test_a_rolling_restart_sends_each_delivery_exactly_once(db_url, tmp_pa
     ports = (free_port(), free_port())
     logs = (tmp_path / "a.log", tmp_path / "b.log")
     async with BotConnectorStub() as connector, aiohttp.ClientSession() as http:
-        connector.delay = SEND_TIME
+        connector.answer_delay = SEND_TIME
         # The rows are there before the processes start: on SQLite a writer that read first (the fan-out) would
         # meet the workers' claims as a stale snapshot and fail ("database is locked").
         await fan_out(db_url, connector, channels)
