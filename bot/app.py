@@ -29,6 +29,8 @@ log = logging.getLogger(__name__)
 
 SERVICES = web.AppKey("services", Services)
 MOUNTED = web.AppKey("mounted", list[Mounted])
+# The metrics' own application, when `TICKETBOT_METRICS_PORT` gives them a listener of their own (`serve` runs it).
+METRICS_APP = web.AppKey("metrics_app", web.Application)
 
 
 async def healthz(_request: web.Request) -> web.Response:
@@ -78,7 +80,9 @@ def create_app(services: Services, *, upgrade: bool = True) -> web.Application:
     if secret:
         app.router.add_post(hooks.PATH, hooks.TicketHookEndpoint(services.desk, secret).handle)
     metrics_key = services.settings.metrics_key.get_secret_value()
-    if metrics_key:
+    if services.settings.metrics_port:
+        app[METRICS_APP] = services.metrics.app(metrics_key, services.db)
+    elif metrics_key:
         app.router.add_get(metrics.PATH, services.metrics.handler(metrics_key, services.db))
     app[MOUNTED] = install_adapters(app, services)
     tasks: list[asyncio.Task[None]] = []

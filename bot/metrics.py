@@ -10,8 +10,11 @@
   `ticketbot_delivery_latency_seconds{platform}` (a histogram of the time from a delivery's creation to its
   sending, retries included), from this process's outbox worker (`delivered`).
 
-`/metrics` is off the public routes by a bearer key: it is mounted only when `TICKETBOT_METRICS_KEY` is set, and
-answers 401 to a request without `Authorization: Bearer <key>`. Each app has a registry of its own.
+`/metrics` is kept off the public routes in one of two ways. With `TICKETBOT_METRICS_PORT`, `serve` answers it
+on a listener of its own (`TICKETBOT_METRICS_HOST`, 127.0.0.1 by default: bind an internal interface) and the
+bot's port has no such route. Otherwise it is mounted on the bot's port only when `TICKETBOT_METRICS_KEY` is
+set, and answers 401 to a request without `Authorization: Bearer <key>` (the key is asked on the own listener
+too when both are set). Each app has a registry of its own.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from sqlalchemy import func, select
 
 from bot.logs import route_of
 from bot.seam import Actor, ConversationRef, Core, InboundEvent, OutboundMessage, Reply
-from bot.web import header, json_error, same
+from bot.web import errors_as_json, header, json_error, same
 from storage.db import Database
 from storage.models import Delivery
 
@@ -123,16 +126,23 @@ class Metrics:
             self.oldest.labels(platform).set(_age(now, oldest))
 
     def handler(self, key: str, db: Database):
-        """The `GET /metrics` handler: the bearer key, then the outbox read, then the exposition."""
+        """The `GET /metrics` handler: the bearer key (when there is one), then the outbox read, then the exposition."""
         expected = f"Bearer {key}"
 
         async def metrics(request: web.Request) -> web.StreamResponse:
-            if not same(expected, header(request, "Authorization")):
+            if key and not same(expected, header(request, "Authorization")):
                 return json_error(401, "The metrics need `Authorization: Bearer <TICKETBOT_METRICS_KEY>`.")
             await self.read_outbox(db)
             return await self._expose(request)
 
         return metrics
+
+
+    def app(self, key: str, db: Database) -> web.Application:
+        """The application of the metrics' own listener: `GET /metrics` and nothing else."""
+        app = web.Application(middlewares=[errors_as_json])
+        app.router.add_get(PATH, self.handler(key, db))
+        return app
 
 
 def _age(now: datetime, oldest: datetime | str | None) -> float:
