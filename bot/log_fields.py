@@ -12,7 +12,8 @@ from __future__ import annotations
 from contextvars import ContextVar
 from typing import Any
 
-REQUEST_ID: ContextVar[str] = ContextVar("request_id", default="-")
+NO_REQUEST = "-"  # the request id of lines written outside any request
+REQUEST_ID: ContextVar[str] = ContextVar("request_id", default=NO_REQUEST)
 CURRENT: ContextVar[dict[str, Any] | None] = ContextVar("log_fields", default=None)
 
 
@@ -24,9 +25,12 @@ def note(**fields: Any) -> None:
 
 
 def origin() -> dict[str, Any]:
-    """What a delivery planned now keeps for its own log line: the request's id and the ticket noted so far."""
+    """What a delivery planned now keeps for its own log line: the request's id (outside a request, none) and the
+    ticket noted so far."""
     current = CURRENT.get() or {}
-    kept: dict[str, Any] = {"request_id": REQUEST_ID.get()}
+    kept: dict[str, Any] = {}
+    if REQUEST_ID.get() != NO_REQUEST:
+        kept["request_id"] = REQUEST_ID.get()
     if current.get("ticket") is not None:
         kept["ticket"] = current["ticket"]
     return kept

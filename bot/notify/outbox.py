@@ -63,7 +63,6 @@ MAX_ATTEMPTS = 8
 BATCH = 50
 MAX_BACKOFF = 3600.0
 PRUNE_EVERY = 600.0  # seconds between two prunes
-OUTCOMES = ("sent", "retry", "dead")
 
 # `observe(platform, outcome, age)`: one attempt's outcome, and the seconds since its row was created.
 Observer = Callable[[str, str, float], None]

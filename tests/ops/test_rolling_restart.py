@@ -86,6 +86,9 @@ async def test_a_rolling_restart_sends_each_delivery_exactly_once(db_url, tmp_pa
     finished_after_sigterm = [line for line in lines[stopping:] if line.get("outcome") == "sent"]
     assert finished_after_sigterm, "A had no sends in flight when it was stopped, so the test proved nothing"
     assert 0 < len(sent_by_a) < channels, "B sent nothing"
+    # the ticket was made outside any request (as from the CLI): each delivery line gets an id of its own
+    assert len({line["request_id"] for line in sent_by_a}) == len(sent_by_a)
+    assert all(len(line["request_id"]) == 32 for line in sent_by_a)
     assert not any("released" in line["message"] for line in lines), "A finished its sends within the bound"
 
 
