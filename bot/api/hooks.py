@@ -17,12 +17,12 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy.exc import IntegrityError
 
+from bot import log_fields
 from bot.desk import Desk
 from bot.desk.errors import Conflict, TicketbotError
 from bot.desk.principal import Principal
 from bot.desk.priorities import normalize_priority
 from bot.facts import NOTE_MAX, TITLE_MAX
-from bot.log_fields import note
 from bot.web import BadBody, hmac_hex, json_error, parse_json, read_body, same
 from storage.models import Member, Ticket
 
@@ -101,7 +101,7 @@ class TicketHookEndpoint:
             return json_error(400, str(exc))
         except TicketbotError as exc:
             return json_error(400 if exc.status >= 500 else exc.status, str(exc))
-        note(ticket=ticket.number)
+        log_fields.note(ticket=ticket.number)
         return web.json_response({"ticket": ticket.number, "changed": changed})
 
     async def _member(self, email: str, field: str) -> Member:

@@ -7,6 +7,7 @@ number of the last ticket of the previous page.
 
 from __future__ import annotations
 
+from bot import log_fields
 from bot.api.routing import Call, Route
 from bot.api.schemas import (
     Assignment,
@@ -27,7 +28,6 @@ from bot.api.schemas import (
 from bot.desk import policy
 from bot.desk.errors import NotFound
 from bot.desk.principal import Principal
-from bot.log_fields import note
 from storage.models import Member, Ticket
 
 TICKET_ERRORS = (400, 403, 404, 409)
@@ -39,7 +39,7 @@ def member_principal(member: Member) -> Principal:
 
 
 async def _visible(call: Call, number: int) -> Ticket:
-    note(ticket=number)
+    log_fields.note(ticket=number)
     ticket = await call.desk.tickets.get(number)
     if not policy.may_see(call.caller.principal, ticket):
         raise NotFound(f"There is no ticket #{number}.")
