@@ -19,14 +19,12 @@ import uuid
 
 from aiohttp import web
 
-from bot.log_fields import CURRENT, REQUEST_ID
+from bot.log_fields import CURRENT, REQUEST_ID, described, written
 
 REQUEST_ID_HEADER = "X-Request-Id"
 _SAFE_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 # Fields a log call may pass in `extra=` that the JSON lines carry as their own keys.
 FIELDS = ("method", "route", "status", "latency_ms", "platform", "conversation", "ticket", "event_key", "delivery", "outcome")
-# The fields a text line shows after its message, as `name=value`.
-NOTED = ("platform", "conversation", "ticket", "event_key")
 
 access = logging.getLogger("ticketbot.access")
 
@@ -94,7 +92,8 @@ async def request_log(request: web.Request, handler) -> web.StreamResponse:
     finally:
         latency_ms = round((time.perf_counter() - start) * 1000, 1)
         route = route_of(request)
-        noted = CURRENT.get() or {}
+        current = CURRENT.get()
+        noted = written(current) if current is not None else {}
         access.info(
             "%s %s %s %.1fms%s", request.method, route, status, latency_ms, described(noted),
             extra={"method": request.method, "route": route, "status": status, "latency_ms": latency_ms, **noted},
@@ -102,7 +101,3 @@ async def request_log(request: web.Request, handler) -> web.StreamResponse:
         CURRENT.reset(fields_token)
         REQUEST_ID.reset(token)
 
-
-def described(fields: dict[str, object]) -> str:
-    """The noted fields as ` platform=teams ticket=12 …` for a text line ("" when none)."""
-    return "".join(f" {name}={fields[name]}" for name in NOTED if fields.get(name) not in (None, ""))

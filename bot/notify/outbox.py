@@ -50,7 +50,7 @@ from sqlalchemy import and_, delete, exists, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from bot.log_fields import REQUEST_ID
+from bot.log_fields import REQUEST_ID, described
 from bot.notify.replies import LOG, load_message
 from bot.seam import Actor, ChatPort, ConversationRef, DeliveryError, MessageRef, OutboundMessage
 from bot.settings import Settings
@@ -234,10 +234,9 @@ class OutboxWorker:
             "platform": row.platform, "conversation": conversation, "ticket": row.payload.get(LOG, {}).get("ticket"),
             "event_key": row.dedup_key,
         }
-        described = "".join(f" {k}={v}" for k, v in fields.items() if v not in (None, ""))
         tail = f" after {attempts} attempt(s): {reason}" if reason else ""
         level = logging.WARNING if outcome == "dead" else logging.INFO
-        log.log(level, "delivery %s %s%s%s", row.id, outcome, described, tail,
+        log.log(level, "delivery %s %s%s%s", row.id, outcome, described(fields), tail,
                 extra={"delivery": row.id, "outcome": outcome, **fields})
         if self.observe is not None:
             self.observe(row.platform, outcome, age)

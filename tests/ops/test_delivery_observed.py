@@ -104,6 +104,7 @@ async def test_each_delivery_moves_the_metrics_and_writes_one_log_line(sqlite_ur
     assert (first["platform"], first["ticket"]) == ("teams", 1)
     assert first["conversation"] == sample["conversation"]["id"]
     assert first["event_key"] == f"{sample['conversation']['id']}:create-1"  # Teams keys an activity by both
+    assert not [line for line in lines if line["message"].startswith("turn")]  # the request lines carry the turns
     deliveries = [line for line in lines if "outcome" in line]
     assert [(d["outcome"], d["ticket"], d["request_id"]) for d in deliveries] == [
         ("sent", 1, "req-1"), ("dead", 2, "req-2"), ("retry", 3, "req-3"),
