@@ -77,7 +77,8 @@ async def request_log(request: web.Request, handler) -> web.StreamResponse:
     given = request.headers.get(REQUEST_ID_HEADER, "")
     request_id = given if _SAFE_ID.fullmatch(given) else uuid.uuid4().hex
     token = REQUEST_ID.set(request_id)
-    fields_token = CURRENT.set({})
+    fields: dict[str, object] = {}
+    fields_token = CURRENT.set(fields)
     start = time.perf_counter()
     status = 500
     try:
@@ -92,8 +93,7 @@ async def request_log(request: web.Request, handler) -> web.StreamResponse:
     finally:
         latency_ms = round((time.perf_counter() - start) * 1000, 1)
         route = route_of(request)
-        current = CURRENT.get()
-        noted = written(current) if current is not None else {}
+        noted = written(fields)
         access.info(
             "%s %s %s %.1fms%s", request.method, route, status, latency_ms, described(noted),
             extra={"method": request.method, "route": route, "status": status, "latency_ms": latency_ms, **noted},
