@@ -25,7 +25,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.desk.conversations import to_ref
 from bot.desk.views import ticket_view_in
-from bot.notify.replies import dump_message
+from bot.log_fields import origin
+from bot.notify.replies import LOG, dump_message
 from bot.notify.routing import Hop, route
 from bot.seam import OutboundMessage
 from cards.builders import ticket_card
@@ -139,7 +140,7 @@ class Planner:
                     recipient_id=await self._recipient_id(session, routed_to.key),
                     platform=target.platform,
                     target=target.target,
-                    payload={**dump_message(message), "live": dump_message(live)},
+                    payload={**dump_message(message), "live": dump_message(live), LOG: {**origin(), "ticket": ticket.number}},
                     dedup_key=dedup_key[:300],
                     lane=target.lane[:300],
                 )
