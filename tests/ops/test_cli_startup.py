@@ -27,7 +27,8 @@ NOT_FOR_READING = (
     "prometheus_client", "PIL", "adapters",
 )
 # Nor what another command, or another part of the desk, needs: the other command modules, the other desk
-# services (boards excepted: tickets read them through its per-session cache) and the seam they speak, the notification engine, the card model and the API's HTTP side.
+# services (boards excepted: tickets read them through its per-session cache) and the seam they speak, the
+# notification engine, the card model and the API's HTTP side.
 NOT_FOR_LISTING_TICKETS = (
     "bot.cli.boards", "bot.cli.members", "bot.cli.keys", "bot.cli.notify", "bot.cli.mail", "bot.cli.webex",
     "bot.cli.web", "bot.cli.sync", "bot.cli.doctor", "bot.cli.manifest", "bot.desk.members",
