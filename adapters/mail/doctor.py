@@ -57,4 +57,4 @@ async def _report(config: MailConfig, http: SharedSession) -> list[Line]:
     try:
         return await run_checks(graph)
     finally:
-        graph.tokens.close()
+        await graph.tokens.close()
