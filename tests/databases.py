@@ -20,6 +20,7 @@ from storage.db import Database
 from storage.migrate import upgrade
 
 POSTGRES_ENV = "TICKETBOT_TEST_POSTGRES_URL"
+DROP_LANES = 8
 
 
 async def _migrate(url: str) -> None:
@@ -79,8 +80,14 @@ class PostgresFactory:
         return self._url(name)
 
     def close(self) -> None:
-        """Drop every database this run made."""
-        asyncio.run(self._admin(*(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)' for name in reversed(self.created))))
+        """Drop every database this run made, `DROP_LANES` at a time (one after another, a run's few hundred
+        took 11-20 s of the suite's last teardown)."""
+        drops = [f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)' for name in reversed(self.created)]
+
+        async def drop_all() -> None:
+            await asyncio.gather(*(self._admin(*drops[lane::DROP_LANES]) for lane in range(DROP_LANES)))
+
+        asyncio.run(drop_all())
 
 
 def postgres_url() -> str | None:
