@@ -4,6 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 3978
+# The suite runs on one worker per core (pytest-xdist): most tests wait on sockets, subprocesses and databases.
+TEST_WORKERS ?= auto
 
 .PHONY: run test bench install install-dev clean
 
@@ -28,7 +30,7 @@ run: install
 test: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/mypy
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 # Benchmarks against the bare frameworks, at scale, CLI start-up and memory (bench/README.md). Prints tables; a
 # slow figure never fails it. PostgreSQL rows need BENCH_POSTGRES_URL or TICKETBOT_TEST_POSTGRES_URL.
