@@ -6,6 +6,8 @@ SPEC §2: a title is 1..200 characters; notes may be long (10,000 characters) an
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 PRIORITIES: tuple[str, ...] = ("low", "medium", "high", "critical")
 TITLE_MAX = 200
 NOTE_MAX = 10_000
@@ -14,3 +16,26 @@ TICKET_NUMBER_MAX = 2**31 - 1
 """The largest ticket number: PostgreSQL's INTEGER. A larger number is "no such ticket", never an error."""
 PLATFORMS: tuple[str, ...] = ("teams", "slack", "webex", "mail", "web", "console")
 """The platforms a member can have an identity on (one identity per platform)."""
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    """Messages per second a platform accepts in one scope, and how many a full bucket lets through at once."""
+
+    rate: float
+    burst: float
+
+
+# The platforms' published send limits (the outbox paces itself by the per-account ones; the bench's stubs
+# enforce them all):
+TEAMS_PER_CONVERSATION = RateLimit(7, 7)
+"""Teams: 7 messages per second per conversation (Microsoft's "Optimize your bot with rate limiting")."""
+TEAMS_PER_TENANT = RateLimit(50, 50)
+"""Teams: 50 requests per second per app per tenant, a second's worth at once."""
+SLACK_PER_CHANNEL = RateLimit(1, 3)
+"""Slack `chat.postMessage`: about one message per second per channel, with short bursts."""
+SLACK_PER_WORKSPACE = RateLimit(300 / 60, 10)
+"""Slack: "several hundred messages per minute" per workspace (the Web API rate-limit page), read as 300."""
+SEND_RATES: dict[str, float] = {"teams": TEAMS_PER_TENANT.rate, "slack": SLACK_PER_WORKSPACE.rate}
+"""The outbox's default pace per platform (messages per second); Webex publishes no figure and is paced by
+its 429s' Retry-After alone."""

@@ -33,10 +33,11 @@ from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, exists, or_, select, update
+from sqlalchemy import and_, delete, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from bot.notify.pacing import Pacer
 from bot.notify.replies import load_message
 from bot.seam import Actor, ChatPort, ConversationRef, DeliveryError, MessageRef, OutboundMessage
 from bot.settings import Settings
@@ -65,37 +66,76 @@ class OutboxWorker:
         self.ports = ports
         self.settings = settings
         self._last_prune = 0.0
+        self._pacers: dict[str, Pacer] = {}
 
     async def run(self) -> None:
-        """Send until cancelled; sleeps `outbox_poll_seconds` when nothing is due."""
+        """Send until cancelled: each platform with rows waiting is drained by its own task, at its own pace (a
+        fan-out to a thousand Teams chats at Teams' 50 a second does not hold back the Webex rows at Webex's);
+        every `outbox_poll_seconds` the platforms with rows waiting are looked up again."""
         loop = asyncio.get_running_loop()
-        while True:
-            try:
-                sent = await self.drain_once()
-                if loop.time() - self._last_prune > PRUNE_EVERY:
-                    await self.prune()
-                    self._last_prune = loop.time()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("the outbox worker failed; trying again")
-                sent = 0
-            if not sent:
+        drains: dict[str, asyncio.Task[None]] = {}
+        try:
+            while True:
+                try:
+                    for platform in await self._waiting():
+                        if platform not in drains or drains[platform].done():
+                            drains[platform] = asyncio.create_task(self._drain(platform))
+                    if loop.time() - self._last_prune > PRUNE_EVERY:
+                        await self.prune()
+                        self._last_prune = loop.time()
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    log.exception("the outbox worker failed; trying again")
                 await asyncio.sleep(self.settings.outbox_poll_seconds)
+        finally:
+            for task in drains.values():
+                task.cancel()
+            await asyncio.gather(*drains.values(), return_exceptions=True)
 
     async def drain_once(self) -> int:
-        """Claim a batch for each platform with rows waiting and send them together; the number of rows claimed.
+        """Claim a batch for each platform with rows waiting and send them together; the number of rows claimed."""
+        batches = await asyncio.gather(*(self._drain_batch(platform) for platform in sorted(await self._waiting())))
+        return sum(batches)
 
-        A batch per platform, so that a long queue for one (a fan-out to a thousand Teams chats, sent at the pace
-        Teams accepts) does not hold back the others' rows behind it."""
+    async def _waiting(self) -> list[str]:
         async with self.db.sessions() as session:
-            waiting = (
-                await session.scalars(select(Delivery.platform).where(Delivery.state.in_(("pending", "sending"))).distinct())
-            ).all()
-        rows = [row for platform in sorted(waiting) for row in await self.claim(platform=platform)]
+            return list(
+                (await session.scalars(select(Delivery.platform).where(Delivery.state.in_(("pending", "sending"))).distinct())).all()
+            )
+
+    async def _drain(self, platform: str) -> None:
+        """Send the platform's batches one after another until none is due, waiting for rows due very soon (a
+        refused row's Retry-After) rather than for the next poll."""
+        try:
+            while True:
+                if await self._drain_batch(platform):
+                    continue
+                async with self.db.sessions() as session:
+                    due = await session.scalar(
+                        select(func.min(Delivery.next_attempt_at)).where(Delivery.platform == platform, Delivery.state == "pending")
+                    )
+                wait = (due - utcnow()).total_seconds() if due is not None else None
+                if wait is None or wait > self.settings.outbox_poll_seconds:
+                    self._pacer(platform).forget()
+                    return
+                await asyncio.sleep(max(0.0, wait))
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("the outbox worker failed sending to %s; trying again", platform)
+
+    async def _drain_batch(self, platform: str) -> int:
+        rows = await self.claim(platform=platform)
+        self._pacer(platform).release()
         if rows:
             await asyncio.gather(*(self.deliver(row) for row in rows))
         return len(rows)
+
+    def _pacer(self, platform: str) -> Pacer:
+        if platform not in self._pacers:
+            self._pacers[platform] = Pacer(self.settings.outbox_send_rates.get(platform))
+        return self._pacers[platform]
 
     async def claim(self, limit: int = BATCH, *, platform: str | None = None) -> list[Delivery]:
         """Mark up to `limit` due rows (of `platform`, when given) as `sending` under a lease, and return them."""
@@ -131,14 +171,19 @@ class OutboxWorker:
 
     async def deliver(self, row: Delivery) -> None:
         """Send one claimed row and record the outcome."""
+        pacer = self._pacer(row.platform)
         try:
-            sent, first = await self._send(row)
+            async with pacer.sending():
+                sent, first = await self._send(row)
         except DeliveryError as exc:
+            if exc.status == 429 and exc.retry_after is not None:
+                pacer.refused(exc.retry_after)
             await self._failed(row, exc)
         except Exception as exc:  # an adapter bug must not stop the worker; the row is retried
             log.exception("sending delivery %s failed", row.id)
             await self._failed(row, DeliveryError(f"{type(exc).__name__} while sending"))
         else:
+            pacer.accepted()
             async with self.db.transaction() as session:
                 await session.execute(
                     update(Delivery)

@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.desk.conversations import to_ref
@@ -124,7 +124,7 @@ class Planner:
         view = await ticket_view_in(session, ticket)
         live = dump_message(OutboundMessage(text=headline, card=ticket_card(view, now=utcnow())))
         payloads: dict[str, dict[str, Any]] = {}  # by text: most recipients get the same message
-        deliveries = []
+        deliveries: list[dict[str, Any]] = []
         for dedup_key, routed_to in wanted.items():
             target = self._target(rows, routed_to.key)
             if target is None:
@@ -138,19 +138,19 @@ class Planner:
                 message = OutboundMessage(text=text, card=ticket_card(view, now=utcnow(), notice=text))
                 payloads[text] = {**dump_message(message), "live": live}
             deliveries.append(
-                Delivery(
-                    event_id=event.id,
-                    ticket_id=ticket.id,
-                    recipient_id=rows.recipient_id(routed_to.key),
-                    platform=target.platform,
-                    target=target.target,
-                    payload=payloads[text],
-                    dedup_key=dedup_key[:300],
-                    lane=target.lane[:300],
-                )
+                {
+                    "event_id": event.id,
+                    "ticket_id": ticket.id,
+                    "recipient_id": rows.recipient_id(routed_to.key),
+                    "platform": target.platform,
+                    "target": target.target,
+                    "payload": payloads[text],
+                    "dedup_key": dedup_key[:300],
+                    "lane": target.lane[:300],
+                }
             )
-        session.add_all(deliveries)
-        await session.flush()
+        if deliveries:
+            await session.execute(insert(Delivery), deliveries)  # one executemany, not an INSERT per row
 
     @staticmethod
     async def _recipients(session: AsyncSession, event: TicketEventRow, ticket: Ticket, note: Note | None) -> list[str]:

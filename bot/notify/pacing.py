@@ -1,0 +1,99 @@
+"""The outbox's pace per platform: a token bucket at the platform's rate, a cap on sends in flight, and a hold
+after a 429 with Retry-After.
+
+Without it the worker sent a whole batch at once: the rows over the platform's bucket were refused (429),
+waited their Retry-After as pending rows and were refused again as often as not, and a fan-out to 1,000
+recipients drained in 1.10–1.21× the least time the rate limits allow, with about 1,000 refusals. Now a send
+waits for a token (`rate` per second, most of a second's worth at once) where the rate is known, at most
+`IN_FLIGHT` go at once, and a 429 with Retry-After stops the platform's further sends until then (the rows
+already refused wait their Retry-After in the outbox, as before). The hold belongs to one batch: a batch
+claimed later starts without it (its rows were not due before the refused ones' Retry-After had passed, or
+another process sends too).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+IN_FLIGHT = 8
+"""Sends in flight per platform: 50 a second at up to 160 ms each, and few refused at once after a hold."""
+CUSHION = 0.25
+"""Seconds' worth of the platform's bucket the pace leaves unused, so that sends arriving a little closer
+together than they left (the network, a busy event loop) are not refused: at most `(1 - CUSHION) · rate` go at once."""
+RISE = 1.003
+"""A platform without a known rate is paced at what it was seen to accept between its last two refusals, and
+each send it accepts raises the pace by this factor: the pace climbs to what the platform allows, and a
+refusal now and then (a hold of its Retry-After) sets it again."""
+
+
+class Pacer:
+    """One platform's pace: `rate` sends per second (None: only what the 429s say) with `IN_FLIGHT` at most."""
+
+    def __init__(self, rate: float | None) -> None:
+        self.known = rate if rate is not None and rate > 0 else None
+        self.rate = self.known
+        self.burst = _burst(self.rate)
+        self.tokens = self.burst
+        self.at = 0.0
+        self.held_until = 0.0
+        self._accepted = 0
+        self._refused_at: float | None = None
+        self._turn = asyncio.Lock()
+        self._slots = asyncio.Semaphore(IN_FLIGHT)
+
+    @asynccontextmanager
+    async def sending(self) -> AsyncIterator[None]:
+        """Inside: one send of this platform, in its turn."""
+        async with self._slots:
+            async with self._turn:
+                await self._wait()
+            yield
+
+    def accepted(self) -> None:
+        """A send went through."""
+        self._accepted += 1
+        if self.known is None and self.rate is not None:
+            self.rate = self.rate * RISE
+            self.burst = _burst(self.rate)
+
+    def refused(self, retry_after: float) -> None:
+        """A 429 with Retry-After: no further send before then; where the rate is not known, the pace is what
+        the platform accepted since the last refusal."""
+        now = asyncio.get_running_loop().time()
+        self.held_until = max(self.held_until, now + retry_after)
+        if self.known is None and self._refused_at is not None and self._accepted and now > self._refused_at:
+            self.rate = max(1.0, self._accepted / (now - self._refused_at))
+            self.burst = _burst(self.rate)
+        self._refused_at, self._accepted = now, 0
+
+    def release(self) -> None:
+        """Forget the hold (a new batch)."""
+        self.held_until = 0.0
+
+    def forget(self) -> None:
+        """Forget what was learnt of an unknown rate (the platform's queue ran dry: the next burst starts fresh)."""
+        self.rate, self.burst = self.known, _burst(self.known)
+        self._refused_at, self._accepted = None, 0
+
+    async def _wait(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            now = loop.time()
+            if now < self.held_until:
+                await asyncio.sleep(self.held_until - now)
+                continue
+            if self.rate is None:
+                return
+            if self.at:
+                self.tokens = min(self.burst, self.tokens + (now - self.at) * self.rate)
+            self.at = now
+            if self.tokens >= 1:
+                self.tokens -= 1
+                return
+            await asyncio.sleep((1 - self.tokens) / self.rate)
+
+
+def _burst(rate: float | None) -> float:
+    return max(1.0, (1 - CUSHION) * (rate or 0.0))
