@@ -1,8 +1,9 @@
 """The outbox worker: sends the delivery rows through the platform ports, once each, in order per recipient.
 
-Claiming: for each platform with rows waiting, one statement marks up to `BATCH` of its due rows `sending` with
-a lease (`lease_until`), and the batches go out together, so a long queue for one platform (a fan-out to a
-thousand Teams chats, sent at the pace Teams accepts) does not hold back the others. On PostgreSQL the
+Claiming: each platform with rows waiting is drained by its own task; one statement marks up to `BATCH` of its
+due rows `sending` with a lease (`lease_until`), and they go out at the platform's pace (`bot.notify.pacing`),
+so a long queue for one platform (a fan-out to a thousand Teams chats, sent at the pace Teams accepts) does
+not hold back the others. On PostgreSQL the
 rows are picked with `SELECT … FOR UPDATE SKIP LOCKED`, so several `serve` processes share one outbox and never
 claim the same row; on SQLite (where SQLAlchemy drops SKIP LOCKED) the single `UPDATE … RETURNING` is atomic
 because SQLite has one writer. A row whose lease ran out (its worker crashed) is due again. A row is due only
