@@ -6,9 +6,9 @@ waited their Retry-After as pending rows and were refused again as often as not,
 recipients drained in 1.10–1.21× the least time the rate limits allow, with about 1,000 refusals. Now a send
 waits for a token (`rate` per second, most of a second's worth at once) where the rate is known, at most
 `IN_FLIGHT` go at once, and a 429 with Retry-After stops the platform's further sends until then (the rows
-already refused wait their Retry-After in the outbox, as before). The hold belongs to one batch: a batch
-claimed later starts without it (its rows were not due before the refused ones' Retry-After had passed, or
-another process sends too).
+already refused wait their Retry-After in the outbox, as before). The hold spares the batch in flight and
+ends with it: when the next rows are due is the outbox's to say (their `next_attempt_at`, which
+`ticketbot outbox retry` resets and other processes share), so the next batch starts without it.
 """
 
 from __future__ import annotations
