@@ -1,4 +1,5 @@
-"""The desk's vocabulary, defined once for every layer: priorities, the size limits of a ticket, the platforms.
+"""The desk's vocabulary, defined once for every layer: priorities, the size limits of a ticket, the platforms,
+the kinds of notification recipient, the states of a delivery, and the platforms' published send limits.
 
 SPEC §2: a title is 1..200 characters; notes may be long (10,000 characters) and descriptions longer
 (20,000); four priorities. Cards, the parser, the dialogs and the domain all read these, never a copy.
@@ -16,6 +17,10 @@ TICKET_NUMBER_MAX = 2**31 - 1
 """The largest ticket number: PostgreSQL's INTEGER. A larger number is "no such ticket", never an error."""
 PLATFORMS: tuple[str, ...] = ("teams", "slack", "webex", "mail", "web", "console")
 """The platforms a member can have an identity on (one identity per platform)."""
+RECIPIENT_KINDS: tuple[str, ...] = ("room", "person")
+"""What a notification recipient is: a shared conversation, or one person."""
+DELIVERY_STATES: tuple[str, ...] = ("pending", "sending", "sent", "dead")
+"""The states of an outbox row (bot.notify.outbox moves them along)."""
 
 
 @dataclass(frozen=True)
@@ -38,4 +43,4 @@ SLACK_PER_WORKSPACE = RateLimit(300 / 60, 10)
 """Slack: "several hundred messages per minute" per workspace (the Web API rate-limit page), read as 300."""
 SEND_RATES: dict[str, float] = {"teams": TEAMS_PER_TENANT.rate, "slack": SLACK_PER_WORKSPACE.rate}
 """The outbox's default pace per platform (messages per second); Webex publishes no figure and is paced by
-its 429s' Retry-After alone."""
+what it accepts between two 429s (`bot.notify.pacing`)."""

@@ -1,4 +1,5 @@
-"""The `ticketbot` console script, run for real in a subprocess against a temporary database."""
+"""The `ticketbot` console: its Typer app invoked as the console script would run it, against a migrated
+copy of the template database; the console script itself and `python -m bot` run for real in a subprocess."""
 
 from __future__ import annotations
 
@@ -11,23 +12,33 @@ import sys
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
 SCRIPT = Path(sys.executable).with_name("ticketbot")
 
 
+PLATFORM_PREFIXES = ("Microsoft", "SLACK_", "WEBEX_", "TEAMS_")
+
+
 @pytest.fixture
-def cli(tmp_path):
-    db = tmp_path / "cli.db"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("Microsoft", "SLACK_", "WEBEX_", "TEAMS_"))}
-    env["DATABASE_URL"] = f"sqlite+aiosqlite:///{db}"
+def cli(sqlite_url, monkeypatch):
+    """The console's Typer app, invoked in this process (as `ticketbot …` would run it, arguments and all)
+    against a migrated copy of the template database. Starting the interpreter and importing for each of this
+    file's ~150 commands cost over a minute of the suite; the console script itself is run for real in
+    `test_the_console_script_and_python_dash_m_bot` (and `tests/ops/test_cli_startup.py`)."""
+    from bot.cli.main import app
+
+    env = {k: None for k in os.environ if k.startswith(PLATFORM_PREFIXES)} | {"DATABASE_URL": sqlite_url}
 
     def run(*args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
-        done = subprocess.run([str(SCRIPT), *args], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60)
+        monkeypatch.setattr(sys, "argv", ["ticketbot", *args])
+        result = CliRunner().invoke(app, list(args), env=env)
+        done = subprocess.CompletedProcess(["ticketbot", *args], result.exit_code, result.stdout, result.stderr)
         if ok:
             assert done.returncode == 0, done.stderr
         return done
 
-    run.db = db
+    run.db = Path(sqlite_url.split(":///", 1)[1])  # type: ignore[attr-defined]
     return run
 
 
@@ -59,6 +70,15 @@ def test_ticket_lifecycle_through_the_cli(cli):
 
     reopened = cli("tickets", "reopen", "1").stdout
     assert "reopened #1 (New)" in reopened
+
+
+def test_tickets_list_pages_newest_first(cli):
+    for title in ("First", "Second", "Third"):
+        cli("tickets", "create", title)
+    page = json.loads(cli("tickets", "list", "--limit", "2", "--json").stdout)
+    assert [t["number"] for t in page] == [3, 2]
+    rest = json.loads(cli("tickets", "list", "--limit", "2", "--before", "2", "--json").stdout)
+    assert [t["title"] for t in rest] == ["First"]
 
 
 def test_stale_version_is_refused(cli):
@@ -135,15 +155,26 @@ def test_help_everywhere(cli):
         assert "Usage:" in done.stdout
 
 
-def test_python_dash_m_bot(cli, tmp_path):
-    env = {**os.environ, "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'm.db'}"}
-    for args, expected in ((("db", "upgrade"), "up to date"), (("boards", "list"), "Service Desk")):
-        done = subprocess.run([sys.executable, "-m", "bot", *args], env=env, capture_output=True, text=True, timeout=60)
-        assert done.returncode == 0, done.stderr
-        assert expected in done.stdout
+def test_the_console_script_and_python_dash_m_bot(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(PLATFORM_PREFIXES)}
+    env["DATABASE_URL"] = f"sqlite+aiosqlite:///{tmp_path / 'm.db'}"
+    for command, args, expected in (
+        ([str(SCRIPT)], ("db", "upgrade"), "up to date"),
+        ([str(SCRIPT)], ("tickets", "create", "Printer jammed"), "#1"),
+        ([sys.executable, "-m", "bot"], ("boards", "list"), "Service Desk"),
+        ([str(SCRIPT)], ("tickets", "show", "99"), ""),
+    ):
+        done = subprocess.run([*command, *args], env=env, capture_output=True, text=True, timeout=60)
+        if expected:
+            assert done.returncode == 0, done.stderr
+            assert expected in done.stdout
+        else:
+            assert done.returncode == 1 and done.stderr.strip() == "error: There is no ticket #99."
 
 
-async def test_keys_from_the_cli_open_the_api_as_their_member(cli):
+def test_keys_from_the_cli_open_the_api_as_their_member(cli):
+    import asyncio
+
     import aiohttp
 
     from bot.app import create_app
@@ -161,14 +192,17 @@ async def test_keys_from_the_cli_open_the_api_as_their_member(cli):
     listed = json.loads(cli("keys", "list", "--json").stdout)
     assert [(k["name"], k["admin"]) for k in listed] == [("alice@example.com", True), ("bob's script", False)]
 
-    services = Services(make_settings(f"sqlite+aiosqlite:///{cli.db}"))
-    async with served(create_app(services, upgrade=False)) as url, aiohttp.ClientSession() as http:
-        for key, name, keys_status in ((admin_key, "Alice", 200), (bob_key, "Bob", 403)):
-            headers = {"Authorization": f"Bearer {key}"}
-            async with http.get(f"{url}/api/v1/me", headers=headers) as me:
-                assert (await me.json())["name"] == name
-            async with http.get(f"{url}/api/v1/keys", headers=headers) as keys:
-                assert keys.status == keys_status
+    async def through_the_api() -> None:
+        services = Services(make_settings(f"sqlite+aiosqlite:///{cli.db}"))
+        async with served(create_app(services, upgrade=False)) as url, aiohttp.ClientSession() as http:
+            for key, name, keys_status in ((admin_key, "Alice", 200), (bob_key, "Bob", 403)):
+                headers = {"Authorization": f"Bearer {key}"}
+                async with http.get(f"{url}/api/v1/me", headers=headers) as me:
+                    assert (await me.json())["name"] == name
+                async with http.get(f"{url}/api/v1/keys", headers=headers) as keys:
+                    assert keys.status == keys_status
+
+    asyncio.run(through_the_api())
 
 
 def test_every_cli_write_is_in_the_audit_log(cli):

@@ -165,3 +165,28 @@ async def test_api_keys_check_by_hash_until_revoked(services):
     assert await keys.check(new.secret + "x") is None
     await keys.revoke(str(new.row.id))
     assert await keys.check(new.secret) is None
+
+
+@pytest.fixture
+def postgres_db(postgres_factory) -> str:
+    return postgres_factory.new()
+
+
+async def test_a_change_in_a_turn_that_read_the_ticket_first_sees_another_process_commit(postgres_db):
+    """One turn is one session: a ticket it read before another process changed it is refreshed by the locked
+    read of the change, instead of failing the change with a stale version (PostgreSQL: the turns run at once)."""
+    from bot.services import Services
+    from tests.helpers import make_settings
+
+    here, there = Services(make_settings(postgres_db)), Services(make_settings(postgres_db))
+    try:
+        await here.tickets.create(CLI_ADMIN, title="Printer jammed")
+        async with here.db.unit():
+            seen = await here.tickets.get(1)
+            assert seen.version == 1
+            await there.tickets.update(CLI_ADMIN, 1, priority="high")
+            changed = await here.tickets.update(CLI_ADMIN, 1, title="Printer on 3 jammed")
+        assert (changed.version, changed.priority, changed.title) == (3, "high", "Printer on 3 jammed")
+    finally:
+        await here.close()
+        await there.close()

@@ -20,7 +20,7 @@ from adapters.slack.listeners import Listeners
 from adapters.slack.oauth import installation_store, oauth_flow
 from adapters.slack.port import SlackPort, Tokens
 from adapters.slack.render import CardMemory
-from adapters.slack.routes import SlackRoutes
+from adapters.slack.routes import AUTHORIZE_FAILED, SlackRoutes
 from adapters.slack.socket import SocketMode
 from bot.seam import AdapterContext, Mounted
 
@@ -87,6 +87,7 @@ def install(app: web.Application, context: AdapterContext) -> Mounted | None:
         installation_store=store,
         oauth_flow=flow,
         logger=logging.getLogger("adapters.slack.bolt"),
+        user_facing_authorize_error_message=AUTHORIZE_FAILED,
     )
 
     async def share_session(_app: web.Application) -> None:

@@ -5,6 +5,12 @@ timestamp more than five minutes old, is answered 401 with a JSON error and reac
 not UTF-8 is a 400, and so is JSON that `bot.web.parse_json` refuses or that is not an object: bolt reads it
 with a bare `json.loads`, which raises on a 4,301-digit number or deep nesting (a 500) and would hand a list
 on to code that expects an object.
+
+In single-workspace mode bolt learns who the bot is from `auth.test`, called on the first event (and on every
+event until one call succeeds). When that call fails, bolt answers a 500 (a timeout) or a 200 carrying
+`AUTHORIZE_FAILED` (Slack refused it: 429, 5xx) and runs no listener, so the event would be acknowledged and
+lost. Both are answered 503 with a JSON error instead: Slack redelivers the event, and the next try calls
+`auth.test` again.
 """
 
 from __future__ import annotations
@@ -19,6 +25,9 @@ from slack_bolt.oauth.async_oauth_flow import AsyncOAuthFlow
 from slack_bolt.request.async_request import AsyncBoltRequest
 
 from bot.web import BadBody, json_error, parse_json, read_body
+
+AUTHORIZE_FAILED = "The Slack workspace could not be authorized; try again."
+"""What bolt answers (status 200) when its authorization step fails: given to bolt, recognised here."""
 
 
 def _check_json(body: str, content_type: str) -> None:
@@ -54,7 +63,11 @@ class SlackRoutes:
         bolt_request = await _bolt_request(request)
         if isinstance(bolt_request, web.Response):
             return bolt_request
-        return await to_aiohttp_response(await self.bolt.async_dispatch(bolt_request))
+        answer = await self.bolt.async_dispatch(bolt_request)
+        # In OAuth mode the authorization failure means the workspace is not installed: redelivering is useless.
+        if self.flow is None and (answer.status >= 500 or answer.body == AUTHORIZE_FAILED):
+            return json_error(503, "Slack's auth.test did not succeed, so the event was not handled; send it again.")
+        return await to_aiohttp_response(answer)
 
     async def install(self, request: web.Request) -> web.StreamResponse:
         assert self.flow is not None

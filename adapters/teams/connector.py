@@ -35,7 +35,6 @@ from msrest.universal_http.async_abc import AsyncClientResponse
 from bot.web import SharedSession
 
 USER_AGENT = f"Microsoft-BotFramework/3.1 (BotBuilder Python/{SDK_VERSION}) ticketbot"
-REQUEST_TIMEOUT = aiohttp.ClientTimeout(total=30, connect=10)
 CONNECTOR_FAILURES = (HttpOperationError, aiohttp.ClientError, TimeoutError)
 """What a Bot Connector call raises when the service refused it or could not be reached."""
 

@@ -3,7 +3,8 @@
 Every model here is also the source of the OpenAPI document (`bot.api.openapi`), so what the API accepts,
 what it answers and what it documents cannot drift apart. Request models forbid unknown fields and bound every
 value to what the database can hold: text never contains NUL (PostgreSQL refuses it), lengths follow the
-columns (`storage.models`), integers fit a 32-bit column.
+columns (`storage.models`), integers fit a 32-bit column. Each model is built on first use (`defer_build`):
+a CLI command builds the few shapes it prints instead of all fifty (about 20 ms of its start-up).
 """
 
 from __future__ import annotations
@@ -13,10 +14,7 @@ from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from bot.desk.members import PLATFORMS
-from bot.facts import DESCRIPTION_MAX, NOTE_MAX, TICKET_NUMBER_MAX, TITLE_MAX
-from bot.notify.admin import KINDS as RECIPIENT_KINDS
-from bot.notify.outbox import STATES as DELIVERY_STATES
+from bot.facts import DELIVERY_STATES, DESCRIPTION_MAX, NOTE_MAX, PLATFORMS, RECIPIENT_KINDS, TICKET_NUMBER_MAX, TITLE_MAX
 from storage.models import ApiKey, AuditEntry, Board, Category, Identity, Member, Note, Status, Ticket, TimelineEntry
 
 NO_NUL = r"^[^\x00]*$"
@@ -37,11 +35,13 @@ Email = Annotated[str, text(320)]
 class Request(BaseModel):
     """Base of request bodies and queries: unknown fields are refused by name."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
 class Response(BaseModel):
     """Base of response bodies."""
+
+    model_config = ConfigDict(defer_build=True)
 
 
 class Error(Response):

@@ -92,7 +92,7 @@ def exclude_add(pattern: str = typer.Argument(..., help="An address (news@exampl
 @exclude_app.command("list")
 def exclude_list(as_json: bool = JSON_OPTION) -> None:
     """List the excluded senders."""
-    rows = run(lambda s: s.mail.exclusions())
+    rows = run(lambda s: s.mail.exclusions(), migrate=False)
     emit(as_json, [r.pattern for r in rows], "\n".join(r.pattern for r in rows) or "no senders are excluded")
 
 
@@ -117,7 +117,7 @@ def rules_add(
 @rules_app.command("list")
 def rules_list(as_json: bool = JSON_OPTION) -> None:
     """List the assignment rules."""
-    rows = run(lambda s: s.mail.rules())
+    rows = run(lambda s: s.mail.rules(), migrate=False)
     data = [
         {
             "pattern": r.pattern,

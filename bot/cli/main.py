@@ -1,52 +1,86 @@
 """The `ticketbot` command line (Typer): serve, chat, migrate, and the resource groups mounted below.
 
 Every command that lists or shows something takes `--json`. Errors are one line on stderr and a non-zero exit.
+Each resource's commands live in their own module, imported only when one of them runs (or `--help` lists
+them): `ticketbot tickets list` imports `bot.cli.tickets` and none of the others, whose imports (the admin API's
+schemas, the notification engine, the adapters' vocabulary) every command used to pay for.
 """
 
 from __future__ import annotations
 
+import importlib
 import logging
 import sys
 from typing import TYPE_CHECKING
 
 import typer
+import typer.main
+from typer.core import TyperGroup
 
-from bot.cli.boards import boards_app
 from bot.cli.common import group, run, safe_url
-from bot.cli.doctor import doctor
-from bot.cli.keys import keys_app
-from bot.cli.mail import mail_app
-from bot.cli.manifest import manifest_app
-from bot.cli.members import members_app
-from bot.cli.notify import forwards_app, outbox_app, recipients_app, rules_app, worker
-from bot.cli.sync import sync
-from bot.cli.tickets import tickets_app
-from bot.cli.web import web_app
-from bot.cli.webex import webex_app
-from bot.seam import Actor
 from bot.settings import Settings
 
 if TYPE_CHECKING:
+    from typer import _click as click  # the Click that Typer vendors, whose types TyperGroup's methods take
+
     from bot.services import Services
 
-app = typer.Typer(help="ticketbot: a chat front end for a ticket desk.", no_args_is_help=True, rich_markup_mode=None)
+# Every command and group but the ones defined here, in the order `--help` lists them: name -> module:attribute.
+COMMANDS = {
+    "worker": "bot.cli.notify:worker",
+    "sync": "bot.cli.sync:sync",
+    "doctor": "bot.cli.doctor:doctor",
+    "boards": "bot.cli.boards:boards_app",
+    "members": "bot.cli.members:members_app",
+    "tickets": "bot.cli.tickets:tickets_app",
+    "keys": "bot.cli.keys:keys_app",
+    "manifest": "bot.cli.manifest:manifest_app",
+    "mail": "bot.cli.mail:mail_app",
+    "webex": "bot.cli.webex:webex_app",
+    "web": "bot.cli.web:web_app",
+    "recipients": "bot.cli.notify:recipients_app",
+    "rules": "bot.cli.notify:rules_app",
+    "forwards": "bot.cli.notify:forwards_app",
+    "outbox": "bot.cli.notify:outbox_app",
+}
+
+
+def _load(name: str) -> click.Command:
+    module, _, attribute = COMMANDS[name].partition(":")
+    target = getattr(importlib.import_module(module), attribute)
+    if isinstance(target, typer.Typer):
+        command: click.Command = typer.main.get_group(target)
+    else:
+        single = typer.Typer(add_completion=False, rich_markup_mode=None)
+        single.command(name)(target)
+        command = typer.main.get_command(single)
+    command.name = name
+    return command
+
+
+class Commands(TyperGroup):
+    """The top-level group: the commands defined here, then the `COMMANDS` ones, each imported when asked for."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return [*self.commands, *(name for name in COMMANDS if name not in self.commands)]
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in COMMANDS:
+            self.commands[cmd_name] = _load(cmd_name)
+        return self.commands.get(cmd_name)
+
+    def resolve_command(self, ctx: click.Context, args: list[str]) -> tuple[str | None, click.Command | None, list[str]]:
+        if args and self.get_command(ctx, args[0]) is None:
+            for name in COMMANDS:  # a mistyped name: Typer suggests the closest of the commands it holds
+                self.get_command(ctx, name)
+        return super().resolve_command(ctx, args)
+
+
+app = typer.Typer(
+    cls=Commands, help="ticketbot: a chat front end for a ticket desk.", no_args_is_help=True, rich_markup_mode=None
+)
 db_app = group("Database schema.")
 app.add_typer(db_app, name="db")
-app.add_typer(boards_app, name="boards")
-app.add_typer(members_app, name="members")
-app.add_typer(tickets_app, name="tickets")
-app.add_typer(keys_app, name="keys")
-app.add_typer(manifest_app, name="manifest")
-app.add_typer(mail_app, name="mail")
-app.add_typer(webex_app, name="webex")
-app.add_typer(web_app, name="web")
-app.add_typer(recipients_app, name="recipients")
-app.add_typer(rules_app, name="rules")
-app.add_typer(forwards_app, name="forwards")
-app.add_typer(outbox_app, name="outbox")
-app.command("worker")(worker)
-app.command("sync")(sync)
-app.command()(doctor)
 
 
 @app.command()
@@ -89,6 +123,7 @@ def chat(
     import getpass
 
     from adapters.console import PLATFORM, ConsoleChat
+    from bot.seam import Actor
 
     async def work(services: Services) -> None:
         member = await services.members.resolve(as_email) if as_email else None

@@ -46,7 +46,7 @@ def recipients_add(
 @recipients_app.command("list")
 def recipients_list(as_json: bool = JSON_OPTION) -> None:
     """List recipients."""
-    rows = run(lambda s: s.recipients.list())
+    rows = run(lambda s: s.recipients.list(), migrate=False)
     text = "\n".join(f"{r['id']}\t{r['kind']}\t{r['platform']}\t{r['conversation']}\t{r['name']}" for r in rows)
     emit(as_json, [RecipientOut.model_validate(r) for r in rows], text or "no recipients")
 
@@ -67,7 +67,7 @@ def rules_add(
 @rules_app.command("list")
 def rules_list(as_json: bool = JSON_OPTION) -> None:
     """List rules."""
-    rows = run(lambda s: s.rules.list())
+    rows = run(lambda s: s.rules.list(), migrate=False)
     text = "\n".join(
         f"{r['id']}\t{'on' if r['enabled'] else 'off'}\t{r['board']} → {r['recipient']}\t"
         f"{','.join(r['events'])}\t{','.join(r['priorities']) or 'any priority'}"
@@ -115,7 +115,7 @@ def forwards_add(
 @forwards_app.command("list")
 def forwards_list(as_json: bool = JSON_OPTION) -> None:
     """List forwards."""
-    rows = run(lambda s: s.forwards.list())
+    rows = run(lambda s: s.forwards.list(), migrate=False)
     text = "\n".join(
         f"{f['id']}\t{f['from']} → {f['to']}\t{'keep copy' if f['keep_copy'] else 'move'}\t"
         f"{f['start'] or '…'} – {f['end'] or '…'}"
@@ -134,7 +134,7 @@ def forwards_delete(forward_id: int) -> None:
 @outbox_app.command("status")
 def outbox_status(as_json: bool = JSON_OPTION) -> None:
     """Counts by state, the oldest pending row's age, and the dead rows with their last error."""
-    status = run(lambda s: s.outbox.status())
+    status = run(lambda s: s.outbox.status(), migrate=False)
     lines = [" · ".join(f"{state} {count}" for state, count in status["counts"].items())]
     if status["oldest_pending_seconds"] is not None:
         lines.append(f"oldest pending: {status['oldest_pending_seconds']} s")

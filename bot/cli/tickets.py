@@ -8,8 +8,8 @@ import typer
 
 from bot.api.schemas import NoteOut, TicketDetail, TicketOut, TimelineOut
 from bot.cli.common import JSON_OPTION, emit, group, run
-from bot.desk.history import history_lines
 from bot.desk.principal import CLI_ADMIN, Principal
+from bot.facts import TICKET_NUMBER_MAX
 from bot.settings import Settings
 
 if TYPE_CHECKING:
@@ -71,6 +71,7 @@ def tickets_create(
 @tickets_app.command("show")
 def tickets_show(number: int, as_json: bool = JSON_OPTION) -> None:
     """Show a ticket with its notes and history."""
+    from bot.desk.history import history_lines
 
     async def work(s: Services):
         return await s.tickets.get(number), await s.tickets.notes(number), await s.tickets.history(number)
@@ -101,9 +102,12 @@ def tickets_list(
     open_only: bool = typer.Option(False, "--open", help="Only open tickets."),
     search: str = typer.Option("", help="Only tickets whose title or description has these words."),
     limit: int = typer.Option(50, min=1, max=1000, help="At most this many."),
+    before: int = typer.Option(
+        None, min=1, max=TICKET_NUMBER_MAX + 1, clamp=True, help="Only tickets numbered below this (the last one shown)."
+    ),
     as_json: bool = JSON_OPTION,
 ) -> None:
-    """List tickets, newest first."""
+    """List tickets, newest first (the 50 newest unless --limit says otherwise)."""
 
     async def work(s: Services):
         assignee_id = (await s.members.resolve(assignee)).id if assignee else None
@@ -114,6 +118,7 @@ def tickets_list(
             open_only=open_only,
             words=search or None,
             limit=limit,
+            before=before,
         )
 
     tickets = run(work, migrate=False)

@@ -39,7 +39,7 @@ def token_create(name: str) -> None:
 @token_app.command("list")
 def token_list(as_json: bool = JSON_OPTION) -> None:
     """List web-chat tokens (never the tokens themselves)."""
-    tokens = run(lambda s: WebTokenService(s.db).list())
+    tokens = run(lambda s: WebTokenService(s.db).list(), migrate=False)
     text = "\n".join(
         f"{t.id}  {t.prefix}…  {t.name}  {'revoked' if t.revoked_at else 'active'}" for t in tokens
     ) or "no web tokens"

@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import CompoundSelect, Select, column, false, func, or_, select, table, union, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,7 +23,6 @@ from bot.desk.events import EventPlanner
 from bot.desk.principal import Principal
 from bot.desk.priorities import normalize_priority
 from bot.facts import DESCRIPTION_MAX, NOTE_MAX, PRIORITIES, TICKET_NUMBER_MAX, TITLE_MAX
-from bot.seam import Attachment
 from storage.db import Database
 from storage.models import Attachment as AttachmentRow
 from storage.models import (
@@ -39,6 +38,9 @@ from storage.models import (
     ticket_assignees,
     utcnow,
 )
+
+if TYPE_CHECKING:
+    from bot.seam import Attachment
 
 SHOWN_DIGITS = 40
 LIKE_ESCAPE = "\\"
@@ -184,7 +186,10 @@ class TicketService:
         return select(Ticket).where(Ticket.number == number)
 
     async def _load(self, session: AsyncSession, number: int, expected_version: int | None) -> Ticket:
-        ticket = await session.scalar(self._by_number(number).with_for_update(of=Ticket))
+        # populate_existing: a ticket this turn's session read before the lock (to check who may see it) is
+        # refreshed from the locked row, or its version would be stale and the UPDATE would find no row.
+        locked = self._by_number(number).with_for_update(of=Ticket).execution_options(populate_existing=True)
+        ticket = await session.scalar(locked)
         if ticket is None:
             raise NotFound(f"There is no ticket #{number}.")
         if expected_version is not None and ticket.version != expected_version:
@@ -202,10 +207,11 @@ class TicketService:
         changes: list[dict[str, Any]],
         note: Note | None = None,
     ) -> None:
+        number = ticket.number  # read before the flush: after a failed one the session cannot load attributes
         try:
             await session.flush()
         except StaleDataError as exc:
-            raise Conflict(f"Ticket #{ticket.number} was changed by someone else at the same time; try again.") from exc
+            raise Conflict(f"Ticket #{number} was changed by someone else at the same time; try again.") from exc
         session.add(TimelineEntry(ticket_id=ticket.id, actor=principal.name, action=action, changes=changes))
         event = TicketEventRow(
             ticket_id=ticket.id,

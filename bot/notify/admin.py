@@ -16,13 +16,11 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.desk.errors import Conflict, Invalid, NotFound
 from bot.desk.priorities import normalize_priority
-from bot.facts import PRIORITIES
-from bot.notify.outbox import STATES
+from bot.facts import DELIVERY_STATES, PRIORITIES, RECIPIENT_KINDS
 from bot.notify.routing import closes_cycle
 from storage.db import Database
 from storage.models import Board, Conversation, Delivery, Forward, Recipient, Rule, utcnow
 
-KINDS = ("room", "person")
 EVENTS = ("created", "updated")
 
 
@@ -99,8 +97,8 @@ class RecipientService:
 
     async def add(self, platform: str, conversation_id: str, name: str, *, kind: str = "room") -> dict[str, Any]:
         """Add the conversation as a recipient (stored as a known conversation too when it is new)."""
-        if kind not in KINDS:
-            raise Invalid(f"'{kind}' is not a recipient kind. Use one of: {', '.join(KINDS)}.", "kind")
+        if kind not in RECIPIENT_KINDS:
+            raise Invalid(f"'{kind}' is not a recipient kind. Use one of: {', '.join(RECIPIENT_KINDS)}.", "kind")
         platform, conversation_id, name = platform.strip().lower(), conversation_id.strip(), " ".join(name.split())
         if not platform or not conversation_id or not name:
             raise Invalid("A recipient needs a platform, a conversation id and a name.")
@@ -302,7 +300,7 @@ class OutboxService:
         if oldest is not None and oldest.tzinfo is None:
             oldest = oldest.replace(tzinfo=utcnow().tzinfo)
         return {
-            "counts": {state: int(counts.get(state, 0)) for state in STATES},
+            "counts": {state: int(counts.get(state, 0)) for state in DELIVERY_STATES},
             "oldest_pending_seconds": round((utcnow() - oldest).total_seconds(), 1) if oldest else None,
             "dead": [
                 {"id": d.id, "platform": d.platform, "attempts": d.attempts, "error": d.last_error} for d in dead

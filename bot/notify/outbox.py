@@ -51,7 +51,6 @@ MAX_ATTEMPTS = 8
 BATCH = 50
 MAX_BACKOFF = 3600.0
 PRUNE_EVERY = 600.0  # seconds between two prunes
-STATES = ("pending", "sending", "sent", "dead")
 
 
 def backoff(attempts: int, base: float) -> float:

@@ -2,9 +2,9 @@
 
 It answers the way the real service does (`{"id": ...}` for a posted activity, a conversation resource for a
 new conversation, a member or a 404 for a roster lookup), and can be told to refuse the next requests (429 with
-Retry-After, 5xx) to exercise failure paths, or to hold every request from the n-th on without answering
-(so a test can kill the bot mid fan-out: a held request was never accepted). Tests point the activities'
-`serviceUrl` at `url + "/"`.
+Retry-After, 5xx) to exercise failure paths, to inject random faults (`faults`, see tests/fakes/faults.py), or
+to hold every request from the n-th on without answering (so a test can kill the bot mid fan-out: a held request
+was never accepted). Tests point the activities' `serviceUrl` at `url + "/"`.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.fakes.faults import Faults
 from tests.http import LocalServer
 
 
@@ -47,8 +48,9 @@ class Refusal:
 class BotConnectorStub(LocalServer):
     """The fake service. Use as `async with BotConnectorStub() as connector:`; `connector.url` is its base."""
 
-    def __init__(self, members: dict[str, dict[str, Any]] | None = None) -> None:
+    def __init__(self, members: dict[str, dict[str, Any]] | None = None, *, faults: Faults | None = None) -> None:
         self.members = dict(members or {})
+        self.faults = faults or Faults()
         self.requests: list[Recorded] = []
         self.refusals: list[Refusal] = []
         self.hold_from: int | None = None
@@ -96,6 +98,11 @@ class BotConnectorStub(LocalServer):
         """Record the request, then answer it as given, or with the next queued refusal."""
         body = await request.read()
         arrived = time.monotonic()
+        fault = await self.faults.strike(request)
+        if fault is not None and fault.dropped:
+            return fault.gone()
+        if fault is not None:
+            self.refusals.insert(0, Refusal(fault.status, fault.retry_after))
         if self.hold_from is not None and len(self.requests) + self.held >= self.hold_from:
             self.held += 1
             await self._release.wait()

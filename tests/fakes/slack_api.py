@@ -1,7 +1,8 @@
 """A local Slack: the Web API (`/api/<method>`, GET or POST) and the Socket Mode websocket, recording every call.
 
 Web API answers follow Slack's shapes (`{"ok": true, ...}`; `{"ok": false, "error": ...}` with HTTP 200 for a
-refusal); `refuse_next` answers the next call with an HTTP status (429 with Retry-After) or a Slack error code.
+refusal); `refuse_next` answers the next call with an HTTP status (429 with Retry-After) or a Slack error code,
+and `faults` injects random ones (tests/fakes/faults.py).
 Tokens name their workspace: `xoxb-<team>` is the bot token of that team, whose bot user is `UBOT<team>`.
 `apps.connections.open` answers the websocket URL of this server; the socket sends `hello`, lets the test push
 envelopes with `push`, records every ack and can be dropped with `drop` (the client must reconnect).
@@ -18,6 +19,7 @@ from urllib.parse import parse_qsl
 
 from aiohttp import WSMsgType, web
 
+from tests.fakes.faults import Faults
 from tests.http import LocalServer
 
 
@@ -54,7 +56,8 @@ def bot_user(team: str) -> str:
 class SlackApiStub(LocalServer):
     """The fake Slack. `async with SlackApiStub() as slack:`; `slack.api_url` goes in `SLACK_API_URL`."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, faults: Faults | None = None) -> None:
+        self.faults = faults or Faults()
         self.calls: list[Call] = []
         self.refusals: list[Refusal] = []
         self.users: dict[str, dict[str, Any]] = {}
@@ -99,6 +102,12 @@ class SlackApiStub(LocalServer):
     async def _api(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
         raw = await request.read()
+        fault = await self.faults.strike(request)
+        if fault is not None and fault.dropped:
+            return fault.gone()
+        if fault is not None:
+            self.refusals.insert(0, Refusal(fault.status, "ratelimited" if fault.status == 429 else "internal_error",
+                                            fault.retry_after))
         if request.content_type == "application/json":
             args = json.loads(raw) if raw else {}
         else:

@@ -2,7 +2,8 @@
 
 It answers the way Webex does (a created message with its id, room and `roomType`; lists as `{"items": […]}`;
 errors as `{"message", "trackingId"}`), keeps what it serves in plain dicts the tests fill (`messages`,
-`actions`, `people`, `rooms`, `memberships`), and can be told to refuse the next requests (429 with or without Retry-After, 5xx).
+`actions`, `people`, `rooms`, `memberships`), and can be told to refuse the next requests (429 with or without
+Retry-After, 5xx) or to inject random faults (`faults`, see tests/fakes/faults.py).
 Tests point `WEBEX_API_URL` at `api_url`.
 """
 
@@ -16,6 +17,7 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.fakes.faults import Faults
 from tests.http import LocalServer
 
 BOT_ID = "Y2lzY29zcGFyazovL3VzL1BFT1BMRS9ib3QtdGlja2V0Ym90"
@@ -52,7 +54,8 @@ class Refusal:
 class WebexApiStub(LocalServer):
     """The fake API. Use as `async with WebexApiStub() as webex:`; `webex.api_url` is its base URL."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, faults: Faults | None = None) -> None:
+        self.faults = faults or Faults()
         self.messages: dict[str, dict[str, Any]] = {}
         self.actions: dict[str, dict[str, Any]] = {}
         self.people: dict[str, dict[str, Any]] = {BOT_ID: BOT}
@@ -104,6 +107,11 @@ class WebexApiStub(LocalServer):
     async def _serve(self, request: web.Request, status: int, answer: Any) -> web.Response:
         at = time.monotonic()
         body = await request.read()
+        fault = await self.faults.strike(request)
+        if fault is not None and fault.dropped:
+            return fault.gone()
+        if fault is not None:
+            self.refusals.insert(0, Refusal(fault.status, fault.retry_after))
         refusal = next((r for r in self.refusals if r.method in (None, request.method)), None)
         headers = None
         if refusal is not None:

@@ -6,6 +6,8 @@ import asyncio
 import json
 from urllib.parse import parse_qsl
 
+import pytest
+
 from storage.models import Identity
 from tests.slack.helpers import TEAM, assert_block_kit_limits, event, posted_text, sample
 
@@ -159,3 +161,17 @@ def test_files_shared_with_a_message_reach_the_core_as_references():
                                            "url_private": "https://files.slack.com/files-pri/T1-F1/trace.log"}]}
     built = message_event("T1", event, key="e1", bot_user_id="UBOT", thread=None)
     assert built.attachments == (Attachment("trace.log", "text/plain", "https://files.slack.com/files-pri/T1-F1/trace.log"),)
+
+
+@pytest.mark.parametrize("status", [500, 429])
+async def test_an_event_that_arrives_while_auth_test_fails_is_refused_for_redelivery(app, slack, status):
+    # Found by the soak test: bolt acknowledged the event with a 200 and ran no listener, so the ticket was lost.
+    slack.refuse_next(status, method="auth.test", retry_after="1" if status == 429 else None)
+    body = event("event_callback.message.im.bolt-python.json", text="Title: Badge reader dead", thread_ts=None)
+    answered, error = await app.post_event(body)
+    assert answered == 503 and "auth.test" in error["error"]
+    assert await app.services.tickets.list() == []
+    redelivered, _ = await app.post_event(body, headers={"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_error"})
+    assert redelivered == 200
+    await slack.wait_for("chat.postMessage")
+    assert [t.title for t in await app.services.tickets.list()] == ["Badge reader dead"]
