@@ -38,7 +38,7 @@ from sqlalchemy import and_, delete, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from bot.notify.pacing import Pacer
+from bot.notify.pacing import Held, Pacer
 from bot.notify.replies import load_message
 from bot.seam import Actor, ChatPort, ConversationRef, DeliveryError, MessageRef, OutboundMessage
 from bot.settings import Settings
@@ -172,9 +172,12 @@ class OutboxWorker:
     async def deliver(self, row: Delivery) -> None:
         """Send one claimed row and record the outcome."""
         pacer = self._pacer(row.platform)
+        lease_left = (row.lease_until - utcnow()).total_seconds() if row.lease_until is not None else 0.0
         try:
-            async with pacer.sending():
+            async with pacer.sending(within=lease_left / 2):
                 sent, first = await self._send(row)
+        except Held as held:
+            await self._put_back(row, held.seconds)
         except DeliveryError as exc:
             if exc.status == 429 and exc.retry_after is not None:
                 pacer.refused(exc.retry_after)
@@ -256,6 +259,16 @@ class OutboxWorker:
                     thread_id=conversation.thread_id,
                     message=sent.to_json(),
                 )
+            )
+
+    async def _put_back(self, row: Delivery, seconds: float) -> None:
+        """A row not sent because its turn at the platform's pace comes after its lease: pending again, due then,
+        no attempt counted."""
+        async with self.db.transaction() as session:
+            await session.execute(
+                update(Delivery)
+                .where(Delivery.id == row.id)
+                .values(state="pending", lease_until=None, next_attempt_at=utcnow() + timedelta(seconds=seconds))
             )
 
     async def _failed(self, row: Delivery, exc: DeliveryError) -> None:

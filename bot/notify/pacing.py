@@ -8,7 +8,9 @@ waits for a token (`rate` per second, most of a second's worth at once) where th
 `IN_FLIGHT` go at once, and a 429 with Retry-After stops the platform's further sends until then (the rows
 already refused wait their Retry-After in the outbox, as before). The hold spares the batch in flight and
 ends with it: when the next rows are due is the outbox's to say (their `next_attempt_at`, which
-`ticketbot outbox retry` resets and other processes share), so the next batch starts without it.
+`ticketbot outbox retry` resets and other processes share), so the next batch starts without it. A claimed
+row whose turn would come after half its lease (a long Retry-After, a slow rate) is not waited for: it goes
+back to pending, due at its turn, without an attempt counted, so no other worker sends it meanwhile.
 """
 
 from __future__ import annotations
@@ -28,6 +30,14 @@ each send it accepts raises the pace by this factor: the pace climbs to what the
 refusal now and then (a hold of its Retry-After) sets it again."""
 
 
+class Held(Exception):
+    """A send would have to wait past the time given: it is due again in `seconds`."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"held for {seconds:.1f} s")
+        self.seconds = seconds
+
+
 class Pacer:
     """One platform's pace: `rate` sends per second (None: only what the 429s say) with `IN_FLIGHT` at most."""
 
@@ -44,11 +54,14 @@ class Pacer:
         self._slots = asyncio.Semaphore(IN_FLIGHT)
 
     @asynccontextmanager
-    async def sending(self) -> AsyncIterator[None]:
-        """Inside: one send of this platform, in its turn."""
+    async def sending(self, within: float) -> AsyncIterator[None]:
+        """Inside: one send of this platform, in its turn; raises `Held` when the turn would come later than
+        `within` seconds from now (a claimed row must be sent well inside its lease, or another worker may send
+        it too)."""
+        deadline = asyncio.get_running_loop().time() + within
         async with self._slots:
             async with self._turn:
-                await self._wait()
+                await self._wait(deadline)
             yield
 
     def accepted(self) -> None:
@@ -77,11 +90,13 @@ class Pacer:
         self.rate, self.burst = self.known, _burst(self.known)
         self._refused_at, self._accepted = None, 0
 
-    async def _wait(self) -> None:
+    async def _wait(self, deadline: float) -> None:
         loop = asyncio.get_running_loop()
         while True:
             now = loop.time()
             if now < self.held_until:
+                if self.held_until > deadline:
+                    raise Held(self.held_until - now)
                 await asyncio.sleep(self.held_until - now)
                 continue
             if self.rate is None:
@@ -92,7 +107,10 @@ class Pacer:
             if self.tokens >= 1:
                 self.tokens -= 1
                 return
-            await asyncio.sleep((1 - self.tokens) / self.rate)
+            wait = (1 - self.tokens) / self.rate
+            if now + wait > deadline:
+                raise Held(wait)
+            await asyncio.sleep(wait)
 
 
 def _burst(rate: float | None) -> float:

@@ -95,3 +95,24 @@ async def test_the_planner_writes_50_deliveries_with_the_statements_of_10(sqlite
         counts.append(len(tally.statements))
     assert counts[0] == counts[1], (counts, sorted(set(tally.statements)))
     assert len(await _states(sqlite_services)) == 10 + 60
+
+
+async def test_a_row_whose_turn_comes_after_half_its_lease_is_put_back_unsent(sqlite_services):
+    port = RecordingPort()
+    await make_desk(sqlite_services, port)
+    sqlite_services.settings.outbox_send_rates[port.platform] = 2
+    sqlite_services.settings.outbox_lease_seconds = 2  # a turn more than 1 s away is not waited for
+    await _fan_out(sqlite_services, port, 6)
+    await sqlite_services.worker.drain_once()
+    async with sqlite_services.db.sessions() as session:
+        rows = (await session.execute(select(Delivery.state, Delivery.attempts, Delivery.lease_until))).all()
+    waiting = [row for row in rows if row.state != "sent"]
+    assert 0 < len(port.sent) < 6 and len(waiting) == 6 - len(port.sent)
+    assert {(row.state, row.attempts, row.lease_until) for row in waiting} == {("pending", 0, None)}
+
+    async def all_sent() -> bool:
+        await sqlite_services.worker.drain_once()
+        return len(port.sent) == 6
+
+    await wait_for(all_sent, within=15)
+    assert sorted(port.received()) == sorted(f"room-{n}" for n in range(6))
