@@ -41,6 +41,9 @@ SLACK_PER_CHANNEL = RateLimit(1, 3)
 """Slack `chat.postMessage`: about one message per second per channel, with short bursts."""
 SLACK_PER_WORKSPACE = RateLimit(300 / 60, 10)
 """Slack: "several hundred messages per minute" per workspace (the Web API rate-limit page), read as 300."""
-SEND_RATES: dict[str, float] = {"teams": TEAMS_PER_TENANT.rate, "slack": SLACK_PER_WORKSPACE.rate}
+SEND_LIMITS: dict[str, RateLimit] = {"teams": TEAMS_PER_TENANT, "slack": SLACK_PER_WORKSPACE}
+"""The per-account limit the outbox paces each platform by (its rate is the default, its burst says how many
+seconds' worth go at once)."""
+SEND_RATES: dict[str, float] = {platform: limit.rate for platform, limit in SEND_LIMITS.items()}
 """The outbox's default pace per platform (messages per second); Webex publishes no figure and is paced by
 what it accepts between two 429s (`bot.notify.pacing`)."""

@@ -38,6 +38,7 @@ from sqlalchemy import and_, delete, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from bot.facts import SEND_LIMITS
 from bot.notify.pacing import Held, Pacer
 from bot.notify.replies import load_message
 from bot.seam import Actor, ChatPort, ConversationRef, DeliveryError, MessageRef, OutboundMessage
@@ -134,7 +135,9 @@ class OutboxWorker:
 
     def _pacer(self, platform: str) -> Pacer:
         if platform not in self._pacers:
-            self._pacers[platform] = Pacer(self.settings.outbox_send_rates.get(platform))
+            published = SEND_LIMITS.get(platform)
+            burst_seconds = published.burst / published.rate if published is not None else 1.0
+            self._pacers[platform] = Pacer(self.settings.outbox_send_rates.get(platform), burst_seconds)
         return self._pacers[platform]
 
     async def claim(self, limit: int = BATCH, *, platform: str | None = None) -> list[Delivery]:

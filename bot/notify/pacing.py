@@ -23,7 +23,7 @@ IN_FLIGHT = 8
 """Sends in flight per platform: 50 a second at up to 160 ms each, and few refused at once after a hold."""
 CUSHION = 0.25
 """Seconds' worth of the platform's bucket the pace leaves unused, so that sends arriving a little closer
-together than they left (the network, a busy event loop) are not refused: at most `(1 - CUSHION) · rate` go at once."""
+together than they left (the network, a busy event loop) are not refused."""
 RISE = 1.003
 """A platform without a known rate is paced at what it was seen to accept between its last two refusals, and
 each send it accepts raises the pace by this factor: the pace climbs to what the platform allows, and a
@@ -39,12 +39,14 @@ class Held(Exception):
 
 
 class Pacer:
-    """One platform's pace: `rate` sends per second (None: only what the 429s say) with `IN_FLIGHT` at most."""
+    """One platform's pace: `rate` sends per second (None: only what the 429s say), `burst_seconds` of them at
+    once from idle (less the cushion), `IN_FLIGHT` at most."""
 
-    def __init__(self, rate: float | None) -> None:
+    def __init__(self, rate: float | None, burst_seconds: float = 1.0) -> None:
         self.known = rate if rate is not None and rate > 0 else None
         self.rate = self.known
-        self.burst = _burst(self.rate)
+        self.burst_seconds = burst_seconds
+        self.burst = self._burst()
         self.tokens = self.burst
         self.at = 0.0
         self.held_until = 0.0
@@ -69,7 +71,7 @@ class Pacer:
         self._accepted += 1
         if self.known is None and self.rate is not None:
             self.rate = self.rate * RISE
-            self.burst = _burst(self.rate)
+            self.burst = self._burst()
 
     def refused(self, retry_after: float) -> None:
         """A 429 with Retry-After: no further send before then; where the rate is not known, the pace is what
@@ -78,7 +80,7 @@ class Pacer:
         self.held_until = max(self.held_until, now + retry_after)
         if self.known is None and self._refused_at is not None and self._accepted and now > self._refused_at:
             self.rate = max(1.0, self._accepted / (now - self._refused_at))
-            self.burst = _burst(self.rate)
+            self.burst = self._burst()
         self._refused_at, self._accepted = now, 0
 
     def release(self) -> None:
@@ -87,7 +89,8 @@ class Pacer:
 
     def forget(self) -> None:
         """Forget what was learnt of an unknown rate (the platform's queue ran dry: the next burst starts fresh)."""
-        self.rate, self.burst = self.known, _burst(self.known)
+        self.rate = self.known
+        self.burst = self._burst()
         self._refused_at, self._accepted = None, 0
 
     async def _wait(self, deadline: float) -> None:
@@ -112,6 +115,5 @@ class Pacer:
                 raise Held(wait)
             await asyncio.sleep(wait)
 
-
-def _burst(rate: float | None) -> float:
-    return max(1.0, (1 - CUSHION) * (rate or 0.0))
+    def _burst(self) -> float:
+        return max(1.0, (self.burst_seconds - CUSHION) * (self.rate or 0.0))
