@@ -3,7 +3,9 @@
 Adapters are found through the `ticketbot.adapters` entry points, so this module (and the whole core) never
 imports a platform SDK. Each entry point is a function `install(app, AdapterContext) -> Mounted | None` that
 mounts its routes and reports what it mounted (routes, ports, background tasks); None means it is off.
-The outbox worker runs as a background task too (unless `TICKETBOT_OUTBOX_WORKER` is off).
+The outbox worker runs as a background task too (unless `TICKETBOT_OUTBOX_WORKER` is off). At shutdown it
+stops claiming as soon as the server stops accepting, and gets the same bound as the turns in flight
+(`TICKETBOT_SHUTDOWN_TIMEOUT`, counted from the same moment) before it releases what it still holds.
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ log = logging.getLogger(__name__)
 
 SERVICES = web.AppKey("services", Services)
 MOUNTED = web.AppKey("mounted", list[Mounted])
+# The metrics' own application, when `TICKETBOT_METRICS_PORT` gives them a listener of their own (`serve` runs it).
+METRICS_APP = web.AppKey("metrics_app", web.Application)
 
 
 async def healthz(_request: web.Request) -> web.Response:
@@ -76,10 +80,14 @@ def create_app(services: Services, *, upgrade: bool = True) -> web.Application:
     if secret:
         app.router.add_post(hooks.PATH, hooks.TicketHookEndpoint(services.desk, secret).handle)
     metrics_key = services.settings.metrics_key.get_secret_value()
-    if metrics_key:
+    if services.settings.metrics_port:
+        app[METRICS_APP] = services.metrics.app(metrics_key, services.db)
+    elif metrics_key:
         app.router.add_get(metrics.PATH, services.metrics.handler(metrics_key, services.db))
     app[MOUNTED] = install_adapters(app, services)
     tasks: list[asyncio.Task[None]] = []
+    worker: list[asyncio.Task[None]] = []
+    deadline: list[float] = []
 
     async def on_startup(_app: web.Application) -> None:
         if upgrade:
@@ -87,7 +95,13 @@ def create_app(services: Services, *, upgrade: bool = True) -> web.Application:
         for mounted in app[MOUNTED]:
             tasks.extend(asyncio.ensure_future(start()) for start in mounted.background)
         if services.settings.outbox_worker:
-            tasks.append(asyncio.create_task(services.worker.run()))
+            worker.append(asyncio.create_task(services.worker.run()))
+
+    async def on_shutdown(_app: web.Application) -> None:
+        # aiohttp runs this once the server stopped accepting, before it waits for the requests in flight.
+        deadline.append(asyncio.get_running_loop().time() + services.settings.shutdown_timeout)
+        if worker:
+            services.worker.stop()
 
     async def on_cleanup(_app: web.Application) -> None:
         for task in tasks:
@@ -95,8 +109,12 @@ def create_app(services: Services, *, upgrade: bool = True) -> web.Application:
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        if worker:
+            left = deadline[0] - asyncio.get_running_loop().time() if deadline else 0.0
+            await services.worker.finish(worker[0], max(0.0, left))
         await services.close()
 
     app.on_startup.append(on_startup)
+    app.on_shutdown.append(on_shutdown)
     app.on_cleanup.append(on_cleanup)
     return app

@@ -1,9 +1,12 @@
-"""Logging for `serve`: one line per HTTP request with a request id, as text or as JSON lines.
+"""Logging for `serve`: one line per HTTP request and one per delivery, as text or as JSON lines.
 
 `TICKETBOT_LOG_FORMAT=json` writes one JSON object per line (for log shippers); the default is text. Every line
 written while a request is handled carries that request's id (from the caller's `X-Request-Id` when it is a
 short safe token, else a new one), so a turn's lines can be found together. The request line names the route
-pattern (`/api/messages`), never the raw path, query string or headers, so no token or secret reaches a log.
+pattern (`/api/messages`), never the raw path, query string or headers, so no token or secret reaches a log;
+it also carries what the turn noted (`bot.log_fields`): platform, conversation, ticket number, event key. The
+outbox worker writes the delivery lines (`bot.notify.outbox`) with the same fields and the id of the request
+that caused the delivery.
 """
 
 from __future__ import annotations
@@ -13,15 +16,15 @@ import logging
 import re
 import time
 import uuid
-from contextvars import ContextVar
 
 from aiohttp import web
 
-REQUEST_ID: ContextVar[str] = ContextVar("request_id", default="-")
+from bot.log_fields import CURRENT, REQUEST_ID, described, written
+
 REQUEST_ID_HEADER = "X-Request-Id"
 _SAFE_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 # Fields a log call may pass in `extra=` that the JSON lines carry as their own keys.
-FIELDS = ("method", "route", "status", "latency_ms", "platform", "conversation", "ticket", "event_key")
+FIELDS = ("method", "route", "status", "latency_ms", "platform", "conversation", "ticket", "event_key", "delivery", "outcome")
 
 access = logging.getLogger("ticketbot.access")
 
@@ -74,6 +77,8 @@ async def request_log(request: web.Request, handler) -> web.StreamResponse:
     given = request.headers.get(REQUEST_ID_HEADER, "")
     request_id = given if _SAFE_ID.fullmatch(given) else uuid.uuid4().hex
     token = REQUEST_ID.set(request_id)
+    fields: dict[str, object] = {}
+    fields_token = CURRENT.set(fields)
     start = time.perf_counter()
     status = 500
     try:
@@ -88,8 +93,11 @@ async def request_log(request: web.Request, handler) -> web.StreamResponse:
     finally:
         latency_ms = round((time.perf_counter() - start) * 1000, 1)
         route = route_of(request)
+        noted = written(fields)
         access.info(
-            "%s %s %s %.1fms", request.method, route, status, latency_ms,
-            extra={"method": request.method, "route": route, "status": status, "latency_ms": latency_ms},
+            "%s %s %s %.1fms%s", request.method, route, status, latency_ms, described(noted),
+            extra={"method": request.method, "route": route, "status": status, "latency_ms": latency_ms, **noted},
         )
+        CURRENT.reset(fields_token)
         REQUEST_ID.reset(token)
+

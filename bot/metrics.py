@@ -6,9 +6,15 @@
 - `ticketbot_outbox_pending{platform}`, `ticketbot_outbox_oldest_pending_age_seconds{platform}`,
   `ticketbot_outbox_pending_attempts{platform}` and `ticketbot_outbox_dead{platform}`, read from the
   `deliveries` table at scrape time (so every process reports the shared outbox, and nothing drifts).
+- `ticketbot_delivery_attempts_total{platform,outcome}` (sent, retry, dead) and
+  `ticketbot_delivery_latency_seconds{platform}` (a histogram of the time from a delivery's creation to its
+  sending, retries included), from this process's outbox worker (`delivered`).
 
-`/metrics` is off the public routes by a bearer key: it is mounted only when `TICKETBOT_METRICS_KEY` is set, and
-answers 401 to a request without `Authorization: Bearer <key>`. Each app has a registry of its own.
+`/metrics` is kept off the public routes in one of two ways. With `TICKETBOT_METRICS_PORT`, `serve` answers it
+on a listener of its own (`TICKETBOT_METRICS_HOST`, 127.0.0.1 by default: bind an internal interface) and the
+bot's port has no such route. Otherwise it is mounted on the bot's port only when `TICKETBOT_METRICS_KEY` is
+set, and answers 401 to a request without `Authorization: Bearer <key>` (the key is asked on the own listener
+too when both are set). Each app has a registry of its own.
 """
 
 from __future__ import annotations
@@ -23,7 +29,7 @@ from sqlalchemy import func, select
 
 from bot.logs import route_of
 from bot.seam import Actor, ConversationRef, Core, InboundEvent, OutboundMessage, Reply
-from bot.web import header, json_error, same
+from bot.web import errors_as_json, header, json_error, same
 from storage.db import Database
 from storage.models import Delivery
 
@@ -32,6 +38,9 @@ SETTLED = "sent"  # a delivery in any other state but DEAD is still to be sent
 DEAD = "dead"
 # Request latency buckets (seconds): the p99 bar is 250 ms, so the buckets are dense below it.
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.175, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+# Delivery latency buckets (seconds): a first try is sent within the poll interval (0.5 s), a fan-out drains at
+# the platforms' rate limits over seconds to minutes, retries back off up to an hour.
+DELIVERY_BUCKETS = (0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0, 900.0, 3600.0)
 
 
 class Metrics:
@@ -62,6 +71,14 @@ class Metrics:
             registry=r,
         )
         self.dead = Gauge("ticketbot_outbox_dead", "Deliveries given up on.", ["platform"], registry=r)
+        self.delivery_attempts = Counter(
+            "ticketbot_delivery_attempts", "Delivery attempts by this process, by platform and outcome.",
+            ["platform", "outcome"], registry=r,
+        )
+        self.delivery_latency = Histogram(
+            "ticketbot_delivery_latency_seconds", "Time from a delivery's creation to its sending.", ["platform"],
+            buckets=DELIVERY_BUCKETS, registry=r,
+        )
         self._expose = make_aiohttp_handler(r)
 
     @web.middleware
@@ -80,6 +97,12 @@ class Metrics:
             route = route_of(request)
             self.requests.labels(route, request.method, str(status)).inc()
             self.latency.labels(route, request.method).observe(time.perf_counter() - start)
+
+    def delivered(self, platform: str, outcome: str, age: float) -> None:
+        """One delivery attempt's outcome (`bot.notify.outbox.Observer`); a sent one's age is its latency."""
+        self.delivery_attempts.labels(platform, outcome).inc()
+        if outcome == SETTLED:
+            self.delivery_latency.labels(platform).observe(age)
 
     async def read_outbox(self, db: Database) -> None:
         """Set the outbox gauges from the `deliveries` table (one grouped query)."""
@@ -103,16 +126,23 @@ class Metrics:
             self.oldest.labels(platform).set(_age(now, oldest))
 
     def handler(self, key: str, db: Database):
-        """The `GET /metrics` handler: the bearer key, then the outbox read, then the exposition."""
+        """The `GET /metrics` handler: the bearer key (when there is one), then the outbox read, then the exposition."""
         expected = f"Bearer {key}"
 
         async def metrics(request: web.Request) -> web.StreamResponse:
-            if not same(expected, header(request, "Authorization")):
+            if key and not same(expected, header(request, "Authorization")):
                 return json_error(401, "The metrics need `Authorization: Bearer <TICKETBOT_METRICS_KEY>`.")
             await self.read_outbox(db)
             return await self._expose(request)
 
         return metrics
+
+
+    def app(self, key: str, db: Database) -> web.Application:
+        """The application of the metrics' own listener: `GET /metrics` and nothing else."""
+        app = web.Application(middlewares=[errors_as_json])
+        app.router.add_get(PATH, self.handler(key, db))
+        return app
 
 
 def _age(now: datetime, oldest: datetime | str | None) -> float:

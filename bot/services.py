@@ -175,10 +175,10 @@ class Services:
 
     @cached_property
     def worker(self) -> OutboxWorker:
-        """The outbox worker, sending through the registered ports."""
+        """The outbox worker, sending through the registered ports, reporting to the metrics."""
         from bot.notify.outbox import OutboxWorker
 
-        return OutboxWorker(self.db, self.ports, self.settings)
+        return OutboxWorker(self.db, self.ports, self.settings, observe=self.metrics.delivered)
 
     def adapter_context(self) -> AdapterContext:
         """What an adapter is handed: the core, the directory, the reply queue, the settings, the HTTP session,

@@ -112,6 +112,9 @@ class Settings(BaseSettings):
     def teams_service_url_host_list(self) -> tuple[str, ...]:
         """`TEAMS_SERVICE_URL_HOSTS` as lowercase host names (comma-separated; `*.domain` for its subdomains)."""
         return tuple(h.strip().lower() for h in self.teams_service_url_hosts.split(",") if h.strip())
+    # `/metrics` (bot.metrics): behind a bearer key on the bot's port, or on a listener of its own (port 0: none).
     metrics_key: SecretStr = Field(SecretStr(""), validation_alias=_env("TICKETBOT_METRICS_KEY"))
+    metrics_host: str = Field("127.0.0.1", validation_alias=_env("TICKETBOT_METRICS_HOST"))
+    metrics_port: int = Field(0, ge=0, le=65535, validation_alias=_env("TICKETBOT_METRICS_PORT"))
     log_format: Literal["text", "json"] = Field("text", validation_alias=_env("TICKETBOT_LOG_FORMAT"))
     shutdown_timeout: float = Field(30.0, gt=0, validation_alias=_env("TICKETBOT_SHUTDOWN_TIMEOUT"))

@@ -230,12 +230,20 @@ class BotRunner(web.AppRunner):
         )
 
 
-async def serve_until_stopped(app: web.Application, host: str, port: int, *, shutdown_timeout: float) -> None:
+async def serve_until_stopped(
+    app: web.Application, host: str, port: int, *, shutdown_timeout: float, side: web.Application | None = None,
+    side_host: str = "127.0.0.1", side_port: int = 0,
+) -> None:
     """Serve `app` on host:port with `BotRunner` until SIGINT or SIGTERM, then shut down cleanly: stop accepting,
-    let the requests in flight finish for up to `shutdown_timeout` seconds, run the app's cleanup. The request
-    log middleware writes one line per request, so aiohttp's own access log is off."""
+    let the requests in flight finish for up to `shutdown_timeout` seconds, run the app's cleanup (where the
+    outbox worker releases its claims, `bot.app`). `side` (the metrics' own listener) is served on
+    side_host:side_port alongside, and stopped after `app`. The request log middleware writes one line per
+    request, so aiohttp's own access log is off."""
     runner = BotRunner(app, handle_signals=False, access_log=None, shutdown_timeout=shutdown_timeout)
+    side_runner = BotRunner(side, handle_signals=False, access_log=None, shutdown_timeout=1) if side else None
     await runner.setup()
+    if side_runner is not None:
+        await side_runner.setup()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -243,11 +251,17 @@ async def serve_until_stopped(app: web.Application, host: str, port: int, *, shu
     try:
         await web.TCPSite(runner, host, port).start()
         log.info("listening on http://%s:%s", host, port)
+        if side_runner is not None:
+            await web.TCPSite(side_runner, side_host, side_port).start()
+            log.info("metrics on http://%s:%s/metrics", side_host, side_port)
         await stop.wait()
+        log.info("stopping: no new connections; up to %.1f s for the turns and deliveries in flight", shutdown_timeout)
     finally:
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(signum)
         await runner.cleanup()
+        if side_runner is not None:
+            await side_runner.cleanup()
 
 
 class SharedSession:

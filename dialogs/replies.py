@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from bot.desk.principal import Principal
 from bot.desk.views import ticket_view
+from bot.log_fields import note
 from bot.seam import OutboundMessage
 from cards.builders import ticket_card
 from cards.model import Card, Text
@@ -34,7 +35,9 @@ def ticket_summary(ticket: Ticket) -> str:
 async def ticket_message(
     desk: Desk, ticket: Ticket, *, viewer: Principal | None, notice: str | None = None
 ) -> OutboundMessage:
-    """The ticket card as `viewer` may use it (None: a card shared in a channel), with an optional notice."""
+    """The ticket card as `viewer` may use it (None: a card shared in a channel), with an optional notice; the
+    request's log line names the ticket."""
+    note(ticket=ticket.number)
     card = ticket_card(await ticket_view(desk.db, ticket, viewer), now=utcnow(), notice=notice)
     text = ticket_summary(ticket)
     return OutboundMessage(text=f"{notice}\n{text}" if notice else text, card=card)

@@ -37,11 +37,11 @@ class MailChannel:
         try:
             await self.poller.run()
         finally:
-            self.close()
+            await self.close()
 
-    def close(self) -> None:
+    async def close(self) -> None:
         """Release msal's connection to the authority."""
-        self.graph.tokens.close()
+        await self.graph.tokens.close()
 
 
 def graph_client(config: MailConfig, http: SharedSession) -> GraphClient:

@@ -56,12 +56,18 @@ class TokenSource:
             raise TokenError(f"{error}: {detail[0][:200]}" if detail else str(error))
         return str(token)
 
-    def close(self) -> None:
-        """Close msal's HTTP session (its kept-alive connection to the authority); a later call opens a new one."""
+    def _close(self) -> None:
         with self._lock:
             if self._app is not None:
                 self._app.http_client.close()
                 self._app = None
+
+    async def close(self) -> None:
+        """Close msal's HTTP session (its kept-alive connection to the authority); a later call opens a new one.
+
+        In a thread: a token request in flight holds the lock while msal talks to the authority, and waiting
+        for it on the event loop would stop the loop that request may need (a local authority, a proxy)."""
+        await asyncio.to_thread(self._close)
 
     async def token(self) -> str:
         """A valid access token (from msal's cache when it has one)."""

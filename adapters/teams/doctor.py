@@ -1,7 +1,9 @@
 """The Teams checks of `ticketbot doctor` (the `ticketbot.checks` entry point `teams`).
 
 With `MicrosoftAppId` set: a Bot Framework token is acquired with the configured credentials, the way replies
-get theirs (msal, against Azure AD). With `TEAMS_WEBHOOK_SECRET` set: the security token decodes as base64.
+get theirs (msal, against Azure AD, or `TO_CHANNEL_FROM_BOT_LOGIN_URL` when set). Where Azure sends the bot's
+messages (the registration's messaging endpoint) the bot's credentials cannot read: the first message shows it.
+With `TEAMS_WEBHOOK_SECRET` set: the security token decodes as base64.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import asyncio
 from botbuilder.integration.aiohttp import ConfigurationServiceClientCredentialFactory
 from botframework.connector.auth import AuthenticationConstants
 
-from adapters.teams.auth import sdk_configuration
+from adapters.teams.auth import login_endpoint, sdk_configuration
 from adapters.teams.webhook import webhook_key
 from bot.seam import Check
 from bot.settings import Settings
@@ -29,7 +31,7 @@ def checks(settings: Settings, _http: SharedSession) -> list[Check]:
             credentials = await factory.create_credentials(
                 app_id,
                 AuthenticationConstants.TO_CHANNEL_FROM_BOT_OAUTH_SCOPE,
-                AuthenticationConstants.TO_CHANNEL_FROM_BOT_LOGIN_URL_PREFIX,
+                login_endpoint(settings),
                 True,
             )
             await asyncio.to_thread(credentials.get_access_token)

@@ -17,6 +17,7 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy.exc import IntegrityError
 
+from bot import log_fields
 from bot.desk import Desk
 from bot.desk.errors import Conflict, TicketbotError
 from bot.desk.principal import Principal
@@ -100,6 +101,7 @@ class TicketHookEndpoint:
             return json_error(400, str(exc))
         except TicketbotError as exc:
             return json_error(400 if exc.status >= 500 else exc.status, str(exc))
+        log_fields.note(ticket=ticket.number)
         return web.json_response({"ticket": ticket.number, "changed": changed})
 
     async def _member(self, email: str, field: str) -> Member:

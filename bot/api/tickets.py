@@ -7,6 +7,7 @@ number of the last ticket of the previous page.
 
 from __future__ import annotations
 
+from bot import log_fields
 from bot.api.routing import Call, Route
 from bot.api.schemas import (
     Assignment,
@@ -38,6 +39,7 @@ def member_principal(member: Member) -> Principal:
 
 
 async def _visible(call: Call, number: int) -> Ticket:
+    log_fields.note(ticket=number)
     ticket = await call.desk.tickets.get(number)
     if not policy.may_see(call.caller.principal, ticket):
         raise NotFound(f"There is no ticket #{number}.")

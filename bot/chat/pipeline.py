@@ -28,6 +28,7 @@ from bot.chat.replies import help_message
 from bot.chat.turn import ChatTurn
 from bot.desk import Desk
 from bot.desk.errors import TicketbotError
+from bot.log_fields import note, turn_line
 from bot.seam import Actor, ConversationRef, EventKind, InboundEvent, OutboundMessage, Reply
 from cards import verbs
 from cards.builders import welcome_card
@@ -58,8 +59,14 @@ class Router:
         self._locks: weakref.WeakValueDictionary[tuple[str, str], asyncio.Lock] = weakref.WeakValueDictionary()
 
     async def handle(self, event: InboundEvent) -> Reply:
-        """Answer one event. Never raises: failures become a short apology, logged with details."""
+        """Answer one event. Never raises: failures become a short apology, logged with details. What the turn
+        was about (platform, conversation, event key, ticket) reaches one log line (`log_fields.turn_line`)."""
+        with turn_line(log):
+            return await self._handle(event)
+
+    async def _handle(self, event: InboundEvent) -> Reply:
         key = (event.conversation.platform, event.conversation.conversation_id)
+        note(platform=key[0], conversation=key[1], event_key=event.idempotency_key)
         lock = self._locks.get(key)
         if lock is None:
             lock = self._locks[key] = asyncio.Lock()

@@ -1,9 +1,11 @@
 """`ticketbot doctor [--json]`: checks the database and every configured platform, one line per check.
 
 The checks are a small registry: the database checks here, plus whatever each `ticketbot.checks` entry point
-returns for the settings present (`checks(settings, http) -> Sequence[Check]`, empty when its platform is off;
-see `adapters/teams/doctor.py`). A later platform registers its checks (Slack `auth.test`, Webex `people/me`,
-a Graph token) the same way. Each line says what to do when the check fails; the exit code is 1 if any failed.
+returns for the settings present (`checks(settings, http) -> Sequence[Check]`, empty when its platform is off):
+Teams (a Bot Framework token, the outgoing-webhook secret), Slack (a way in, `auth.test`, Socket Mode), Webex
+(`people/me`, the four webhooks registered and active), mail (the Graph token, its permissions, the mailbox,
+the processed folder); see `adapters/<platform>/doctor.py`. Each line says what to do when the check fails;
+the exit code is 1 if any failed.
 """
 
 from __future__ import annotations

@@ -49,7 +49,7 @@ def mail_check() -> None:
         try:
             checks = await run_checks(graph)
         finally:
-            graph.tokens.close()
+            await graph.tokens.close()
             await http.close()
         return [c.line() for c in checks] + (["all checks passed"] if all(c.ok for c in checks) else [])
 
@@ -74,7 +74,7 @@ def mail_poll(once: bool = typer.Option(False, "--once", help="Read the new mail
         try:
             result = await mail.poller.poll_once()
         finally:
-            mail.close()
+            await mail.close()
         return result.handled, result.skipped
 
     counts = run(work)

@@ -94,7 +94,7 @@ def serve(
     TICKETBOT_SHUTDOWN_TIMEOUT seconds, and exits 0."""
     import asyncio
 
-    from bot.app import MOUNTED, create_app
+    from bot.app import METRICS_APP, MOUNTED, create_app
     from bot.logs import configure
     from bot.services import Services
     from bot.web import serve_until_stopped
@@ -110,9 +110,13 @@ def serve(
     if any(mounted.platform == "web" for mounted in application[MOUNTED]):
         shown = "127.0.0.1" if host in {"", "0.0.0.0", "::"} else (f"[{host}]" if ":" in host else host)
         log.info("web chat: open http://%s:%s/chat", shown, port)
-    if settings.metrics_key.get_secret_value():
+    if settings.metrics_key.get_secret_value() and not settings.metrics_port:
         log.info("metrics: GET /metrics (bearer key)")
-    asyncio.run(serve_until_stopped(application, host, port, shutdown_timeout=settings.shutdown_timeout))
+    serving = serve_until_stopped(
+        application, host, port, shutdown_timeout=settings.shutdown_timeout, side=application.get(METRICS_APP),
+        side_host=settings.metrics_host, side_port=settings.metrics_port,
+    )
+    asyncio.run(serving)
 
 
 @app.command()

@@ -155,16 +155,30 @@ def outbox_retry(
 
 
 def worker() -> None:
-    """Run the outbox worker alone (without the HTTP endpoints), until interrupted."""
+    """Run the outbox worker alone (without the HTTP endpoints), until SIGTERM or SIGINT.
+
+    Stopping, it sends nothing new, lets the sends in flight end for up to TICKETBOT_SHUTDOWN_TIMEOUT seconds
+    and puts the rows it still holds back to pending, for another worker to send at once."""
+    import asyncio
+    import signal
+
     from aiohttp import web
 
     from bot.app import install_adapters
-
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from bot.logs import configure
 
     async def work(services: Services) -> None:
+        configure(services.settings.log_format)
         mounted = install_adapters(web.Application(), services)
         logging.getLogger("ticketbot").info("outbox worker for: %s", ", ".join(m.platform for m in mounted) or "none")
-        await services.worker.run()
+        running = asyncio.create_task(services.worker.run())
+        stopped = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stopped.set)
+        waiting = asyncio.create_task(stopped.wait())
+        await asyncio.wait({running, waiting}, return_when=asyncio.FIRST_COMPLETED)
+        waiting.cancel()
+        await services.worker.finish(running, services.settings.shutdown_timeout)
 
     run(work)

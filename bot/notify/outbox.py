@@ -22,16 +22,29 @@ reference (`ticket_threads`); later ones go into its thread, and the first card 
 current state first (an edit can be repeated safely; a send cannot, so the edit comes before the send). Where
 the platform refuses edits for good, the refreshed card itself is posted in the thread.
 
+Shutdown (`finish`, when `serve` gets SIGTERM): the worker claims nothing more, lets the sends in flight end
+within the shutdown bound (each is recorded as usual), then cuts off any still running and puts every row it
+still holds back to `pending`, due at once: another process sends them now, not after the lease (60 s) runs
+out. A row's outcome, once the platform has answered, is written even if the bound is reached meanwhile, so a
+sent row is never released (that would send it twice). A send cut off by the bound is the one case that may
+repeat: the platform may have taken the message before the connection closed.
+
+Each attempt writes one log line (`delivery sent|retry|dead`) with the platform, the conversation, the ticket
+number, the dedup key as the event key and the id of the request that planned it, and reports to `observe`
+(the metrics: attempts by platform and outcome, and the time from the row's creation to its sending).
+
 The worker also prunes sent rows and seen inbound events older than the retention setting.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
-from collections.abc import Mapping
-from datetime import timedelta
+import uuid
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, delete, exists, func, or_, select, update
@@ -39,8 +52,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from bot.facts import SEND_LIMITS
+from bot.log_fields import REQUEST_ID, described
 from bot.notify.pacing import Held, Pacer
-from bot.notify.replies import load_message
+from bot.notify.replies import LOG, load_message
 from bot.seam import Actor, ChatPort, ConversationRef, DeliveryError, MessageRef, OutboundMessage
 from bot.settings import Settings
 from storage.db import Database
@@ -53,6 +67,9 @@ BATCH = 50
 MAX_BACKOFF = 3600.0
 PRUNE_EVERY = 600.0  # seconds between two prunes
 
+# `observe(platform, outcome, age)`: one attempt's outcome, and the seconds since its row was created.
+Observer = Callable[[str, str, float], None]
+
 
 def backoff(attempts: int, base: float) -> float:
     """Seconds to wait after the `attempts`-th failed try: exponential, capped, with ±25 % jitter."""
@@ -62,21 +79,29 @@ def backoff(attempts: int, base: float) -> float:
 class OutboxWorker:
     """Claims due deliveries and sends them through `ports` (the dict the app fills as adapters install)."""
 
-    def __init__(self, db: Database, ports: Mapping[str, ChatPort], settings: Settings) -> None:
+    def __init__(
+        self, db: Database, ports: Mapping[str, ChatPort], settings: Settings, observe: Observer | None = None
+    ) -> None:
         self.db = db
         self.ports = ports
         self.settings = settings
+        self.observe = observe
         self._last_prune = 0.0
+        self._stopping = asyncio.Event()
+        # The rows this worker claimed and has no outcome for yet, with the lease it set (to release only its own).
+        self._claims: dict[int, datetime] = {}
+        self._recording: set[asyncio.Task[None]] = set()
         self._pacers: dict[str, Pacer] = {}
 
     async def run(self) -> None:
-        """Send until cancelled: each platform with rows waiting is drained by its own task, at its own pace (a
-        fan-out to a thousand Teams chats at Teams' 50 a second does not hold back the Webex rows at Webex's);
-        every `outbox_poll_seconds` the platforms with rows waiting are looked up again."""
+        """Send until `stop()` (or cancelled): each platform with rows waiting is drained by its own task, at its
+        own pace (a fan-out to a thousand Teams chats at Teams' 50 a second does not hold back the Webex rows at
+        Webex's); every `outbox_poll_seconds` the platforms with rows waiting are looked up again. After `stop()`
+        it returns once the batches in flight are done."""
         loop = asyncio.get_running_loop()
         drains: dict[str, asyncio.Task[None]] = {}
         try:
-            while True:
+            while not self._stopping.is_set():
                 try:
                     for platform in await self._waiting():
                         if platform not in drains or drains[platform].done():
@@ -88,11 +113,48 @@ class OutboxWorker:
                     raise
                 except Exception:
                     log.exception("the outbox worker failed; trying again")
-                await asyncio.sleep(self.settings.outbox_poll_seconds)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stopping.wait(), self.settings.outbox_poll_seconds)
+            await asyncio.gather(*drains.values())
         finally:
             for task in drains.values():
                 task.cancel()
             await asyncio.gather(*drains.values(), return_exceptions=True)
+
+    def stop(self) -> None:
+        """Claim nothing more: `run` returns once the batch in flight is done."""
+        self._stopping.set()
+
+    async def finish(self, running: asyncio.Task[None], bound: float) -> int:
+        """Stop; give the batch in flight up to `bound` seconds, then cut it off; wait for the outcomes being
+        written; put the rows still claimed back to pending. The number of rows released."""
+        self.stop()
+        await asyncio.wait({running}, timeout=bound)
+        if not running.done():
+            running.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await running
+        if self._recording:
+            await asyncio.gather(*self._recording, return_exceptions=True)
+        released = await self.release()
+        if released:
+            log.info("released %d claimed deliveries for another process to send", released)
+        return released
+
+    async def release(self) -> int:
+        """Put the rows this worker claimed and has no outcome for back to pending, due now; the number put back.
+        A row whose lease ran out and that another worker claimed since (a new lease) is left alone."""
+        claims, self._claims = self._claims, {}
+        released = 0
+        async with self.db.transaction() as session:
+            for row_id, lease in claims.items():
+                result = await session.execute(
+                    update(Delivery)
+                    .where(Delivery.id == row_id, Delivery.state == "sending", Delivery.lease_until == lease)
+                    .values(state="pending", lease_until=None, next_attempt_at=utcnow())
+                )
+                released += result.rowcount or 0  # type: ignore[attr-defined]
+        return released
 
     async def drain_once(self) -> int:
         """Claim a batch for each platform with rows waiting and send them together; the number of rows claimed."""
@@ -106,10 +168,10 @@ class OutboxWorker:
             )
 
     async def _drain(self, platform: str) -> None:
-        """Send the platform's batches one after another until none is due, waiting for rows due very soon (a
-        refused row's Retry-After) rather than for the next poll."""
+        """Send the platform's batches one after another until none is due (or `stop()`), waiting for rows due
+        very soon (a refused row's Retry-After) rather than for the next poll."""
         try:
-            while True:
+            while not self._stopping.is_set():
                 if await self._drain_batch(platform):
                     continue
                 async with self.db.sessions() as session:
@@ -169,38 +231,69 @@ class OutboxWorker:
             ).all()
             if not claimed:
                 return []
+            # Held from here on: should the commit fail, `release` finds no row under this lease and changes none.
+            self._claims.update((row_id, lease) for row_id in claimed)
             rows = (await session.scalars(select(Delivery).where(Delivery.id.in_(claimed)).order_by(Delivery.id))).all()
         return list(rows)
 
     async def deliver(self, row: Delivery) -> None:
-        """Send one claimed row and record the outcome."""
+        """Send one claimed row and record the outcome (the recording runs on even if the send is cut off)."""
         pacer = self._pacer(row.platform)
         lease_left = (row.lease_until - utcnow()).total_seconds() if row.lease_until is not None else 0.0
+        token = REQUEST_ID.set(str(row.payload.get(LOG, {}).get("request_id") or uuid.uuid4().hex))
         try:
-            async with pacer.sending(within=lease_left / 2):
-                sent, first = await self._send(row)
-        except Held as held:
-            await self._put_back(row, held.seconds)
-        except DeliveryError as exc:
-            if exc.status == 429 and exc.retry_after is not None:
-                pacer.refused(exc.retry_after)
-            await self._failed(row, exc)
-        except Exception as exc:  # an adapter bug must not stop the worker; the row is retried
-            log.exception("sending delivery %s failed", row.id)
-            await self._failed(row, DeliveryError(f"{type(exc).__name__} while sending"))
-        else:
-            pacer.accepted()
-            async with self.db.transaction() as session:
-                await session.execute(
-                    update(Delivery)
-                    .where(Delivery.id == row.id)
-                    .values(
-                        state="sent", sent_at=utcnow(), message_id=sent.message_id[:255], attempts=row.attempts + 1,
-                        lease_until=None,
-                    )
+            try:
+                async with pacer.sending(within=lease_left / 2):
+                    sent, first = await self._send(row)
+            except Held as held:
+                outcome = self._put_back(row, held.seconds)
+            except DeliveryError as exc:
+                if exc.status == 429 and exc.retry_after is not None:
+                    pacer.refused(exc.retry_after)
+                outcome = self._failed(row, exc)
+            except Exception as exc:  # an adapter bug must not stop the worker; the row is retried
+                log.exception("sending delivery %s failed", row.id)
+                outcome = self._failed(row, DeliveryError(f"{type(exc).__name__} while sending"))
+            else:
+                pacer.accepted()
+                outcome = self._sent(row, sent, first)
+            self._claims.pop(row.id, None)
+            recording = asyncio.ensure_future(outcome)
+            self._recording.add(recording)
+            recording.add_done_callback(self._recording.discard)
+            await asyncio.shield(recording)
+        finally:
+            REQUEST_ID.reset(token)
+
+    async def _sent(self, row: Delivery, sent: MessageRef, first: bool) -> None:
+        async with self.db.transaction() as session:
+            await session.execute(
+                update(Delivery)
+                .where(Delivery.id == row.id)
+                .values(
+                    state="sent", sent_at=utcnow(), message_id=sent.message_id[:255], attempts=row.attempts + 1,
+                    lease_until=None,
                 )
-                if first and row.ticket_id is not None:
-                    await self._remember_thread(session, row.ticket_id, sent)
+            )
+            if first and row.ticket_id is not None:
+                await self._remember_thread(session, row.ticket_id, sent)
+        self._report(row, "sent", row.attempts + 1)
+
+    def _report(self, row: Delivery, outcome: str, attempts: int, reason: str | None = None) -> None:
+        """The attempt's log line and metrics."""
+        age = max(0.0, (utcnow() - row.created_at).total_seconds()) if row.created_at else 0.0
+        target = row.target or {}
+        conversation = target.get("conversation_id") or target.get("direct", {}).get("user_id") or ""
+        fields = {
+            "platform": row.platform, "conversation": conversation, "ticket": row.payload.get(LOG, {}).get("ticket"),
+            "event_key": row.dedup_key,
+        }
+        tail = f" after {attempts} attempt(s): {reason}" if reason else ""
+        level = logging.WARNING if outcome == "dead" else logging.INFO
+        log.log(level, "delivery %s %s%s%s", row.id, outcome, described(fields), tail,
+                extra={"delivery": row.id, "outcome": outcome, **fields})
+        if self.observe is not None:
+            self.observe(row.platform, outcome, age)
 
     async def _send(self, row: Delivery) -> tuple[MessageRef, bool]:
         """Send the row's message; the sent message, and whether it is the first about its ticket there."""
@@ -281,7 +374,7 @@ class OutboxWorker:
         paced = exc.retry_after if exc.status == 429 else None
         if exc.permanent or (attempts >= MAX_ATTEMPTS and paced is None):
             values["state"] = "dead"
-            log.warning("delivery %s is dead after %d attempt(s): %s", row.id, attempts, reason[:200])
+            outcome, said = "dead", reason[:200]
         else:
             if paced is not None:
                 delay = paced
@@ -289,9 +382,10 @@ class OutboxWorker:
                 delay = max(exc.retry_after or 0.0, backoff(attempts, self.settings.outbox_backoff_seconds))
             values["state"] = "pending"
             values["next_attempt_at"] = utcnow() + timedelta(seconds=delay)
-            log.info("delivery %s failed (%s); retry in %.1f s", row.id, reason[:200], delay)
+            outcome, said = "retry", f"{reason[:200]}; retry in {delay:.1f} s"
         async with self.db.transaction() as session:
             await session.execute(update(Delivery).where(Delivery.id == row.id).values(**values))
+        self._report(row, outcome, attempts, said)
 
     async def prune(self) -> tuple[int, int]:
         """Delete sent rows and seen events older than the retention period; the numbers deleted."""

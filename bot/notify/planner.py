@@ -25,7 +25,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.desk.conversations import to_ref
 from bot.desk.views import ticket_view_in
-from bot.notify.replies import dump_message
+from bot.log_fields import origin
+from bot.notify.replies import LOG, dump_message
 from bot.notify.routing import Hop, route
 from bot.seam import OutboundMessage
 from cards.builders import ticket_card
@@ -123,6 +124,7 @@ class Planner:
         headline = _headline(ticket, event, note)
         view = await ticket_view_in(session, ticket)
         live = dump_message(OutboundMessage(text=headline, card=ticket_card(view, now=utcnow())))
+        logged = {**origin(), "ticket": ticket.number}
         payloads: dict[str, dict[str, Any]] = {}  # by text: most recipients get the same message
         deliveries: list[dict[str, Any]] = []
         for dedup_key, routed_to in wanted.items():
@@ -136,7 +138,7 @@ class Planner:
                 text = f"Forwarded from {source} → {destination}\n{text}"
             if text not in payloads:
                 message = OutboundMessage(text=text, card=ticket_card(view, now=utcnow(), notice=text))
-                payloads[text] = {**dump_message(message), "live": live}
+                payloads[text] = {**dump_message(message), "live": live, LOG: logged}
             deliveries.append(
                 {
                     "event_id": event.id,
@@ -290,8 +292,8 @@ class _Rows:
             ):
                 directs.setdefault((direct.platform, str(direct.data.get("user_id"))), direct)
         requester = identities.get(ticket.requester_identity_id) if ticket.requester_identity_id is not None else None
-        origin = await _origin(session, requester, ticket) if requester is not None else None
-        return cls(recipients, members, conversations, identities, linked, directs, origin, ticket.requester_identity_id)
+        opened_in = await _origin(session, requester, ticket) if requester is not None else None
+        return cls(recipients, members, conversations, identities, linked, directs, opened_in, ticket.requester_identity_id)
 
     def recipient_id(self, key: str) -> int | None:
         recipient = self.recipients.get(key)
@@ -325,9 +327,9 @@ async def _origin(session: AsyncSession, identity: Identity, ticket: Ticket) -> 
     ticket), not with a new mail; a Teams requester's origin is their DM, which the lookup finds anyway."""
     if identity.platform != ticket.origin_platform:
         return None
-    origin = await session.scalar(
+    found = await session.scalar(
         select(Conversation).where(
             Conversation.platform == identity.platform, Conversation.conversation_id == ticket.origin_conversation
         )
     )
-    return origin if origin is not None and origin.installed and origin.scope == "personal" else None
+    return found if found is not None and found.installed and found.scope == "personal" else None

@@ -2,6 +2,9 @@
 
 A deferred reply is one delivery row per message, keyed `reply:<platform>:<event key>:<index>`: a redelivered
 inbound event whose reply is already queued adds nothing (the dedup key is UNIQUE).
+
+Every delivery's payload keeps, under `LOG`, the id of the request that planned it (and its ticket number),
+so the worker's line about sending it can name them.
 """
 
 from __future__ import annotations
@@ -13,12 +16,15 @@ from typing import Any
 
 from sqlalchemy import select
 
+from bot.log_fields import origin
 from bot.seam import ConversationRef, DeliveryError, OutboundMessage
 from cards.stored import dump_card, load_card
 from storage.db import Database
 from storage.models import Delivery, utcnow
 
 log = logging.getLogger(__name__)
+
+LOG = "log"  # the payload key of what the delivery's log line names (request id, ticket number)
 
 
 def dump_message(message: OutboundMessage) -> dict[str, Any]:
@@ -55,7 +61,7 @@ class OutboxReplies:
                     Delivery(
                         platform=to.platform,
                         target=to.to_json(),
-                        payload=dump_message(message),
+                        payload={**dump_message(message), LOG: origin()},
                         dedup_key=dedup_key,
                         lane=f"{to.platform}:{to.conversation_id}"[:300],
                         last_error=reason[:500],

@@ -33,6 +33,7 @@ class AzureAd(LocalServer):
 
     def __init__(self, directory: Path) -> None:
         certificate = make_certificate(directory)
+        self.certificate = certificate  # another local HTTPS fake can serve it too: clients then trust one file
         self.ca_file = certificate.cert_file
         tls = certificate.server_context()
         self.token_requests: list[dict[str, Any]] = []

@@ -2,9 +2,10 @@
 
 It answers the way the real service does (`{"id": ...}` for a posted activity, a conversation resource for a
 new conversation, a member or a 404 for a roster lookup), and can be told to refuse the next requests (429 with
-Retry-After, 5xx) to exercise failure paths, to inject random faults (`faults`, see tests/fakes/faults.py), or
-to hold every request from the n-th on without answering (so a test can kill the bot mid fan-out: a held request
-was never accepted). Tests point the activities' `serviceUrl` at `url + "/"`.
+Retry-After, 5xx) to exercise failure paths, to inject random faults (`faults`, see tests/fakes/faults.py), to
+hold every request from the n-th on without answering (so a test can kill the bot mid fan-out: a held request
+was never accepted), or to take `answer_delay` seconds over each answer (a slow platform, so a test can stop
+the bot while sends are in flight). Tests point the activities' `serviceUrl` at `url + "/"`.
 """
 
 from __future__ import annotations
@@ -55,6 +56,7 @@ class BotConnectorStub(LocalServer):
         self.refusals: list[Refusal] = []
         self.hold_from: int | None = None
         self.held = 0
+        self.answer_delay = 0.0
         self._release = asyncio.Event()
         self._ids = itertools.count(1700000000001)
         app = web.Application()
@@ -103,6 +105,8 @@ class BotConnectorStub(LocalServer):
             return fault.gone()
         if fault is not None:
             self.refusals.insert(0, Refusal(fault.status, fault.retry_after))
+        if self.answer_delay:
+            await asyncio.sleep(self.answer_delay)
         if self.hold_from is not None and len(self.requests) + self.held >= self.hold_from:
             self.held += 1
             await self._release.wait()

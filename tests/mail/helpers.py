@@ -48,4 +48,4 @@ async def poll(services: Services):
     try:
         return await mail.poller.poll_once()
     finally:
-        mail.close()
+        await mail.close()

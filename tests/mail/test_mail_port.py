@@ -18,7 +18,7 @@ async def port(mail_services):
     mail_channel = channel(mail_services.adapter_context())
     assert mail_channel is not None
     yield mail_channel.port
-    mail_channel.close()
+    await mail_channel.close()
 
 
 async def test_the_stored_thread_takes_a_later_message_as_a_reply_tagged_with_the_ticket(mail_services, graph, port):

@@ -23,6 +23,19 @@ SCRIPT = Path(sys.executable).with_name("ticketbot")
 
 async def fan_out(db_url: str, connector: BotConnectorStub, channels: int) -> None:
     """`channels` Teams channels, each a recipient of a Service Desk rule; one new ticket → one delivery each."""
+    await channels_following(db_url, connector, channels)
+    services = Services(make_settings(db_url, outbox_worker=False))
+    try:
+        await services.tickets.create(CLI_ADMIN, title="Core switch down")
+        async with services.db.sessions() as session:
+            assert await session.scalar(select(func.count()).select_from(Delivery)) == channels
+    finally:
+        await services.close()
+
+
+async def channels_following(db_url: str, connector: BotConnectorStub, channels: int) -> None:
+    """`channels` Teams channels at `connector` (`19:c<i>@thread.tacv2`), each a recipient of a rule of the
+    default board: every change of a ticket there is one delivery to each."""
     services = Services(make_settings(db_url, outbox_worker=False))
     try:
         data = {"service_url": connector.service_url, "channel": "msteams", "bot_id": "28:bot", "bot_name": "Ticketbot"}
@@ -39,9 +52,6 @@ async def fan_out(db_url: str, connector: BotConnectorStub, channels: int) -> No
             session.add_all(recipients)
             await session.flush()
             session.add_all(Rule(board_id=board.id, recipient_id=r.id) for r in recipients)
-        await services.tickets.create(CLI_ADMIN, title="Core switch down")
-        async with services.db.sessions() as session:
-            assert await session.scalar(select(func.count()).select_from(Delivery)) == channels
     finally:
         await services.close()
 
@@ -62,22 +72,24 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_serve(db_url: str, *, lease: float = 2.0, port: int | None = None) -> subprocess.Popen[bytes]:
+def start_serve(
+    db_url: str, *, lease: float = 2.0, port: int | None = None, log: Path | None = None, **settings: str
+) -> subprocess.Popen[bytes]:
     """`ticketbot serve` on `port` (a free one by default) over `db_url`, with a quick outbox worker and a short
-    lease."""
+    lease, writing its log to `log` (nowhere by default), with any further `settings` in its environment."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("Microsoft", "SLACK_", "WEBEX_", "TEAMS_"))}
     env.update(
         DATABASE_URL=db_url,
         TICKETBOT_OUTBOX_POLL_SECONDS="0.05",
         TICKETBOT_OUTBOX_LEASE_SECONDS=str(lease),
         TICKETBOT_OUTBOX_BACKOFF_SECONDS="0.2",
+        **settings,
     )
-    return subprocess.Popen(
-        [str(SCRIPT), "serve", "--port", str(port or free_port())],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    command = [str(SCRIPT), "serve", "--port", str(port or free_port())]
+    if log is None:
+        return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    with log.open("ab") as out:
+        return subprocess.Popen(command, env=env, stdout=out, stderr=out)
 
 
 async def stop(process: subprocess.Popen[bytes], sig: int = signal.SIGTERM) -> None:

@@ -27,10 +27,11 @@ NOT_FOR_READING = (
     "prometheus_client", "PIL", "adapters",
 )
 # Nor what another command, or another part of the desk, needs: the other command modules, the other desk
-# services and the seam they speak, the notification engine, the card model and the API's HTTP side.
+# services (boards excepted: tickets read them through its per-session cache) and the seam they speak, the
+# notification engine, the card model and the API's HTTP side.
 NOT_FOR_LISTING_TICKETS = (
     "bot.cli.boards", "bot.cli.members", "bot.cli.keys", "bot.cli.notify", "bot.cli.mail", "bot.cli.webex",
-    "bot.cli.web", "bot.cli.sync", "bot.cli.doctor", "bot.cli.manifest", "bot.desk.members", "bot.desk.boards",
+    "bot.cli.web", "bot.cli.sync", "bot.cli.doctor", "bot.cli.manifest", "bot.desk.members",
     "bot.desk.conversations", "bot.desk.follows", "bot.desk.threads", "bot.desk.mail", "bot.desk.views",
     "bot.desk.history", "bot.seam", "bot.notify", "cards.model", "bot.api.app", "bot.api.openapi", "bot.web",
     "bot.metrics", "storage.migrate",

@@ -129,3 +129,29 @@ async def test_a_turn_longer_than_the_shutdown_bound_does_not_hold_the_process(t
             if proc.returncode is None:
                 proc.kill()
                 await proc.wait()
+
+
+async def test_metrics_on_a_port_of_their_own_are_not_on_the_bots_port(tmp_path):
+    port, metrics_port = _free_port(), _free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {k: v for k, v in _env(tmp_path, 5).items() if k != "TICKETBOT_METRICS_KEY"}
+    env["TICKETBOT_METRICS_PORT"] = str(metrics_port)
+    async with aiohttp.ClientSession() as http:
+        proc = await asyncio.create_subprocess_exec(
+            str(SCRIPT), "serve", "--port", str(port), env=env,
+            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+        )
+        try:
+            await _wait_until_up(http, url)
+            async with http.get(f"{url}/metrics") as resp:
+                assert resp.status == 404  # not on the bot's (public) port
+            async with http.get(f"http://127.0.0.1:{metrics_port}/metrics") as resp:
+                assert resp.status == 200  # no key asked: only what can reach this listener sees it
+                text = await resp.text()
+            async with http.get(f"http://127.0.0.1:{metrics_port}/healthz") as resp:
+                assert resp.status == 404 and "error" in await resp.json()
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            assert await asyncio.wait_for(proc.wait(), 15) == 0
+    assert 'ticketbot_http_requests_total{method="GET",route="/healthz",status="200"}' in text
+    assert 'ticketbot_http_requests_total{method="GET",route="unmatched",status="404"} 1.0' in text
