@@ -6,12 +6,12 @@ with 429 and a Retry-After of the seconds until that bucket has a token again, r
 the header carries them. Starting full, `n` requests through one scope need at least `(n - burst) / rate`
 seconds; with several scopes the minimum is the largest of those.
 
-The figures (one definition each, here):
+The figures: Teams' and Slack's are the product's (`bot.facts`, which the outbox paces itself by):
 - Teams: 7 messages per second per conversation and 50 requests per second per app per tenant (Microsoft's
   "Optimize your bot with rate limiting"); a second's worth of burst.
 - Slack `chat.postMessage`: about one message per second per channel with short bursts, and a workspace-wide
-  limit Slack calls "several hundred messages per minute" (the Web API rate-limit page); the stub reads that
-  as 300 per minute with a burst of 10, and allows 3 at once per channel.
+  limit Slack calls "several hundred messages per minute" (the Web API rate-limit page), read as 300 per
+  minute with a burst of 10, and 3 at once per channel.
 - Webex: no figure is published ("limits vary"; 429 with Retry-After, which clients must honour); the stub
   gives a bot 5 messages per second with a burst of 5.
 """
@@ -22,6 +22,8 @@ import math
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+
+from bot.facts import SLACK_PER_CHANNEL, SLACK_PER_WORKSPACE, TEAMS_PER_CONVERSATION, TEAMS_PER_TENANT, RateLimit
 
 
 @dataclass(frozen=True)
@@ -36,8 +38,12 @@ class Limit:
         return max(0.0, (requests - self.burst) / self.rate)
 
 
-TEAMS = {"conversation": Limit(7, 7), "tenant": Limit(50, 50)}
-SLACK = {"channel": Limit(1, 3), "workspace": Limit(300 / 60, 10)}
+def _of(limit: RateLimit) -> Limit:
+    return Limit(limit.rate, limit.burst)
+
+
+TEAMS = {"conversation": _of(TEAMS_PER_CONVERSATION), "tenant": _of(TEAMS_PER_TENANT)}
+SLACK = {"channel": _of(SLACK_PER_CHANNEL), "workspace": _of(SLACK_PER_WORKSPACE)}
 WEBEX = {"bot": Limit(5, 5)}
 
 

@@ -8,6 +8,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.facts import SEND_RATES
+
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///ticketbot.db"
 # Where a Teams activity may send the bot's replies when no Bot Framework token binds its serviceUrl (local
 # mode): this machine, and the Bot Connector's public hosts (Teams: smba.trafficmanager.net; the Bot
@@ -101,6 +103,11 @@ class Settings(BaseSettings):
     outbox_backoff_seconds: float = Field(2.0, gt=0, validation_alias=_env("TICKETBOT_OUTBOX_BACKOFF_SECONDS"))
     outbox_poll_seconds: float = Field(0.5, gt=0, validation_alias=_env("TICKETBOT_OUTBOX_POLL_SECONDS"))
     outbox_retention_days: float = Field(14.0, gt=0, validation_alias=_env("TICKETBOT_OUTBOX_RETENTION_DAYS"))
+    # The pace the worker sends at per platform (messages per second, JSON such as {"teams": 50}; a platform
+    # left out is paced by its 429s alone): by default the platforms' published per-account limits.
+    outbox_send_rates: dict[str, float] = Field(
+        default_factory=lambda: dict(SEND_RATES), validation_alias=_env("TICKETBOT_OUTBOX_SEND_RATES")
+    )
     @property
     def teams_service_url_host_list(self) -> tuple[str, ...]:
         """`TEAMS_SERVICE_URL_HOSTS` as lowercase host names (comma-separated; `*.domain` for its subdomains)."""

@@ -1,8 +1,9 @@
 """The outbox worker: sends the delivery rows through the platform ports, once each, in order per recipient.
 
-Claiming: for each platform with rows waiting, one statement marks up to `BATCH` of its due rows `sending` with
-a lease (`lease_until`), and the batches go out together, so a long queue for one platform (a fan-out to a
-thousand Teams chats, sent at the pace Teams accepts) does not hold back the others. On PostgreSQL the
+Claiming: each platform with rows waiting is drained by its own task; one statement marks up to `BATCH` of its
+due rows `sending` with a lease (`lease_until`), and they go out at the platform's pace (`bot.notify.pacing`),
+so a long queue for one platform (a fan-out to a thousand Teams chats, sent at the pace Teams accepts) does
+not hold back the others. On PostgreSQL the
 rows are picked with `SELECT … FOR UPDATE SKIP LOCKED`, so several `serve` processes share one outbox and never
 claim the same row; on SQLite (where SQLAlchemy drops SKIP LOCKED) the single `UPDATE … RETURNING` is atomic
 because SQLite has one writer. A row whose lease ran out (its worker crashed) is due again. A row is due only
@@ -46,11 +47,13 @@ from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, exists, or_, select, update
+from sqlalchemy import and_, delete, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from bot.facts import SEND_LIMITS
 from bot.log_fields import REQUEST_ID, described
+from bot.notify.pacing import Held, Pacer
 from bot.notify.replies import LOG, load_message
 from bot.seam import Actor, ChatPort, ConversationRef, DeliveryError, MessageRef, OutboundMessage
 from bot.settings import Settings
@@ -88,24 +91,35 @@ class OutboxWorker:
         # The rows this worker claimed and has no outcome for yet, with the lease it set (to release only its own).
         self._claims: dict[int, datetime] = {}
         self._recording: set[asyncio.Task[None]] = set()
+        self._pacers: dict[str, Pacer] = {}
 
     async def run(self) -> None:
-        """Send until `stop()` (or cancelled); sleeps `outbox_poll_seconds` when nothing is due."""
+        """Send until `stop()` (or cancelled): each platform with rows waiting is drained by its own task, at its
+        own pace (a fan-out to a thousand Teams chats at Teams' 50 a second does not hold back the Webex rows at
+        Webex's); every `outbox_poll_seconds` the platforms with rows waiting are looked up again. After `stop()`
+        it returns once the batches in flight are done."""
         loop = asyncio.get_running_loop()
-        while not self._stopping.is_set():
-            try:
-                sent = await self.drain_once()
-                if loop.time() - self._last_prune > PRUNE_EVERY:
-                    await self.prune()
-                    self._last_prune = loop.time()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("the outbox worker failed; trying again")
-                sent = 0
-            if not sent:
+        drains: dict[str, asyncio.Task[None]] = {}
+        try:
+            while not self._stopping.is_set():
+                try:
+                    for platform in await self._waiting():
+                        if platform not in drains or drains[platform].done():
+                            drains[platform] = asyncio.create_task(self._drain(platform))
+                    if loop.time() - self._last_prune > PRUNE_EVERY:
+                        await self.prune()
+                        self._last_prune = loop.time()
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    log.exception("the outbox worker failed; trying again")
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._stopping.wait(), self.settings.outbox_poll_seconds)
+            await asyncio.gather(*drains.values())
+        finally:
+            for task in drains.values():
+                task.cancel()
+            await asyncio.gather(*drains.values(), return_exceptions=True)
 
     def stop(self) -> None:
         """Claim nothing more: `run` returns once the batch in flight is done."""
@@ -143,18 +157,50 @@ class OutboxWorker:
         return released
 
     async def drain_once(self) -> int:
-        """Claim a batch for each platform with rows waiting and send them together; the number of rows claimed.
+        """Claim a batch for each platform with rows waiting and send them together; the number of rows claimed."""
+        batches = await asyncio.gather(*(self._drain_batch(platform) for platform in sorted(await self._waiting())))
+        return sum(batches)
 
-        A batch per platform, so that a long queue for one (a fan-out to a thousand Teams chats, sent at the pace
-        Teams accepts) does not hold back the others' rows behind it."""
+    async def _waiting(self) -> list[str]:
         async with self.db.sessions() as session:
-            waiting = (
-                await session.scalars(select(Delivery.platform).where(Delivery.state.in_(("pending", "sending"))).distinct())
-            ).all()
-        rows = [row for platform in sorted(waiting) for row in await self.claim(platform=platform)]
+            return list(
+                (await session.scalars(select(Delivery.platform).where(Delivery.state.in_(("pending", "sending"))).distinct())).all()
+            )
+
+    async def _drain(self, platform: str) -> None:
+        """Send the platform's batches one after another until none is due (or `stop()`), waiting for rows due
+        very soon (a refused row's Retry-After) rather than for the next poll."""
+        try:
+            while not self._stopping.is_set():
+                if await self._drain_batch(platform):
+                    continue
+                async with self.db.sessions() as session:
+                    due = await session.scalar(
+                        select(func.min(Delivery.next_attempt_at)).where(Delivery.platform == platform, Delivery.state == "pending")
+                    )
+                wait = (due - utcnow()).total_seconds() if due is not None else None
+                if wait is None or wait > self.settings.outbox_poll_seconds:
+                    self._pacer(platform).forget()
+                    return
+                await asyncio.sleep(max(0.0, wait))
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("the outbox worker failed sending to %s; trying again", platform)
+
+    async def _drain_batch(self, platform: str) -> int:
+        rows = await self.claim(platform=platform)
+        self._pacer(platform).release()
         if rows:
             await asyncio.gather(*(self.deliver(row) for row in rows))
         return len(rows)
+
+    def _pacer(self, platform: str) -> Pacer:
+        if platform not in self._pacers:
+            published = SEND_LIMITS.get(platform)
+            burst_seconds = published.burst / published.rate if published is not None else 1.0
+            self._pacers[platform] = Pacer(self.settings.outbox_send_rates.get(platform), burst_seconds)
+        return self._pacers[platform]
 
     async def claim(self, limit: int = BATCH, *, platform: str | None = None) -> list[Delivery]:
         """Mark up to `limit` due rows (of `platform`, when given) as `sending` under a lease, and return them."""
@@ -192,16 +238,24 @@ class OutboxWorker:
 
     async def deliver(self, row: Delivery) -> None:
         """Send one claimed row and record the outcome (the recording runs on even if the send is cut off)."""
+        pacer = self._pacer(row.platform)
+        lease_left = (row.lease_until - utcnow()).total_seconds() if row.lease_until is not None else 0.0
         token = REQUEST_ID.set(str(row.payload.get(LOG, {}).get("request_id") or uuid.uuid4().hex))
         try:
             try:
-                sent, first = await self._send(row)
+                async with pacer.sending(within=lease_left / 2):
+                    sent, first = await self._send(row)
+            except Held as held:
+                outcome = self._put_back(row, held.seconds)
             except DeliveryError as exc:
+                if exc.status == 429 and exc.retry_after is not None:
+                    pacer.refused(exc.retry_after)
                 outcome = self._failed(row, exc)
             except Exception as exc:  # an adapter bug must not stop the worker; the row is retried
                 log.exception("sending delivery %s failed", row.id)
                 outcome = self._failed(row, DeliveryError(f"{type(exc).__name__} while sending"))
             else:
+                pacer.accepted()
                 outcome = self._sent(row, sent, first)
             self._claims.pop(row.id, None)
             recording = asyncio.ensure_future(outcome)
@@ -301,6 +355,16 @@ class OutboxWorker:
                     thread_id=conversation.thread_id,
                     message=sent.to_json(),
                 )
+            )
+
+    async def _put_back(self, row: Delivery, seconds: float) -> None:
+        """A row not sent because its turn at the platform's pace comes after its lease: pending again, due then,
+        no attempt counted."""
+        async with self.db.transaction() as session:
+            await session.execute(
+                update(Delivery)
+                .where(Delivery.id == row.id)
+                .values(state="pending", lease_until=None, next_attempt_at=utcnow() + timedelta(seconds=seconds))
             )
 
     async def _failed(self, row: Delivery, exc: DeliveryError) -> None:

@@ -17,6 +17,7 @@ from pathlib import Path
 import aiohttp
 from sqlalchemy import func, select
 
+from bot.notify.pacing import IN_FLIGHT
 from bot.services import Services
 from storage.models import Delivery
 from tests.fakes.bot_connector import BotConnectorStub
@@ -101,10 +102,11 @@ async def test_sends_held_past_the_bound_are_released_at_once_and_sent_by_the_ne
     log = tmp_path / "a.log"
     async with BotConnectorStub() as connector:
         await fan_out(db_url, connector, channels)
-        connector.hold(after=accepted)  # the first batch (50): 20 accepted, 30 held unanswered
+        # the first batch (50): 20 accepted, then as many held unanswered as go at once, the rest waiting their turn
+        connector.hold(after=accepted)
         a = _serve(db_url, free_port(), log, shutdown=0.5)
         try:
-            await wait_for(lambda: connector.held == 50 - accepted, within=60)
+            await wait_for(lambda: connector.held == IN_FLIGHT, within=60)
             await wait_for(lambda: _states_are(db_url, {"sent": accepted, "sending": 50 - accepted, "pending": 10}))
             a.send_signal(signal.SIGTERM)
             assert await wait_for(lambda: a.poll() is not None, within=15) and a.returncode == 0
@@ -140,7 +142,7 @@ async def test_the_worker_command_also_releases_its_claims_on_sigterm(sqlite_url
         connector.hold(after=accepted)
         worker = _worker(sqlite_url)
         try:
-            await wait_for(lambda: connector.held == channels - accepted, within=60)
+            await wait_for(lambda: connector.held == IN_FLIGHT, within=60)
             worker.send_signal(signal.SIGTERM)
             assert await wait_for(lambda: worker.poll() is not None, within=15) and worker.returncode == 0
         finally:
