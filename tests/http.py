@@ -8,6 +8,7 @@ import ssl
 from contextlib import asynccontextmanager
 from typing import Any, Self
 
+import aiohttp
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
@@ -72,3 +73,12 @@ def parse_answer(answer: bytes) -> tuple[int, dict[str, str], bytes]:
         name, _, value = line.partition(":")
         headers[name.strip().lower()] = value.strip()
     return int(status_line.split()[1]), headers, body
+
+
+async def healthy(http: aiohttp.ClientSession, url: str) -> bool:
+    """Whether the server at `url` answers its health probe with 200 (False while it is not listening)."""
+    try:
+        async with http.get(f"{url}/healthz") as response:
+            return response.status == 200
+    except aiohttp.ClientError:
+        return False

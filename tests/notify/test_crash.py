@@ -17,6 +17,7 @@ import pytest
 from bot.services import Services
 from tests.fakes.bot_connector import BotConnectorStub
 from tests.helpers import make_settings
+from tests.http import healthy
 from tests.notify.fanout import fan_out, free_port, per_conversation, sent_rows, start_serve, stop
 from tests.notify.teams_desk import wait_for
 from tests.teams.helpers import payload, variant
@@ -85,7 +86,7 @@ async def test_a_dialog_whose_turns_alternate_between_two_serve_processes_comple
         processes = [start_serve(postgres_url, port=port) for port in ports]
         try:
             for port in ports:
-                await wait_for(lambda port=port: _healthy(http, port), within=60)
+                await wait_for(lambda port=port: healthy(http, f"http://127.0.0.1:{port}"), within=60)
             sample = payload("message.personal.msteams-docs.json", connector.service_url)
             for turn, text in enumerate(["new", "Printer jams", "skip", "high"]):
                 activity = variant(sample, id=f"turn-{turn}", text=text)
@@ -103,10 +104,3 @@ async def test_a_dialog_whose_turns_alternate_between_two_serve_processes_comple
     finally:
         await services.close()
 
-
-async def _healthy(http: aiohttp.ClientSession, port: int) -> bool:
-    try:
-        async with http.get(f"http://127.0.0.1:{port}/healthz") as response:
-            return response.status == 200
-    except aiohttp.ClientError:
-        return False

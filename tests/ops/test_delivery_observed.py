@@ -16,6 +16,7 @@ import aiohttp
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.fakes.bot_connector import BotConnectorStub
+from tests.http import healthy
 from tests.notify.fanout import channels_following, free_port, start_serve, stop
 from tests.notify.teams_desk import wait_for
 from tests.teams.helpers import payload, variant
@@ -37,13 +38,6 @@ async def _scrape(http: aiohttp.ClientSession, url: str) -> dict[tuple[str, tupl
         assert resp.status == 200
         return _samples(await resp.text())
 
-
-async def _up(http: aiohttp.ClientSession, url: str) -> bool:
-    try:
-        async with http.get(f"{url}/healthz") as resp:
-            return resp.status == 200
-    except aiohttp.ClientError:
-        return False
 
 
 def _lines(log: Path) -> list[dict]:
@@ -68,7 +62,7 @@ async def test_each_delivery_moves_the_metrics_and_writes_one_log_line(sqlite_ur
                 assert resp.status == 200
 
         try:
-            await wait_for(lambda: _up(http, url), within=60)
+            await wait_for(lambda: healthy(http, url), within=60)
             await create(1)
             await wait_for(lambda: len(channel.accepted()) == 1)
             sent = await wait_for(lambda: _moved(http, url, "ticketbot_delivery_attempts_total", "sent"))

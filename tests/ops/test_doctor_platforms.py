@@ -17,12 +17,12 @@ from adapters.webex.translate import EVENTS
 from adapters.webex.webhooks import name_of
 from tests.fakes.azure_ad import AzureAd
 from tests.fakes.graph import GraphStub
-from tests.fakes.login import CLIENT_ID, CLIENT_SECRET, TENANT, LoginStub
+from tests.fakes.login import LoginStub
 from tests.fakes.slack_api import SlackApiStub, bot_token
 from tests.fakes.webex_api import WebexApiStub
+from tests.mail.helpers import MAILBOX, mail_env
 
 SCRIPT = Path(sys.executable).with_name("ticketbot")
-MAILBOX = "helpdesk@desk.example"
 SECRETS = ("s3cret-app-password", "xapp-s3cret", "s3cret-webex-token", "s3cret-signing", "s3cret-hook")
 
 ALL_CHECKS = [
@@ -34,11 +34,12 @@ ALL_CHECKS = [
 ]
 
 
-async def _doctor(env: dict[str, str]) -> tuple[int, str, str]:
+async def _doctor(env: dict[str, str], *options: str, within: float = 120) -> tuple[int, str, str]:
+    """`ticketbot doctor` with only the platform settings in `env` (none from this environment)."""
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("Microsoft", "SLACK_", "WEBEX_", "TEAMS_", "GRAPH_"))}
     done = await asyncio.to_thread(
-        subprocess.run, [str(SCRIPT), "doctor", "--json"], env={**clean, **env}, capture_output=True, text=True,
-        timeout=120,
+        subprocess.run, [str(SCRIPT), "doctor", *options], env={**clean, **env}, capture_output=True, text=True,
+        timeout=within,
     )
     return done.returncode, done.stdout, done.stderr
 
@@ -56,7 +57,7 @@ async def test_every_configured_platform_is_checked_end_to_end(sqlite_url, tmp_p
         async with login, GraphStub(MAILBOX, lambda: login.issued) as graph:
             _register(webex)
             env = {
-                "DATABASE_URL": sqlite_url,
+                **mail_env(sqlite_url, login, graph),
                 "REQUESTS_CA_BUNDLE": str(aad.ca_file),
                 "MicrosoftAppId": "00000000-0000-4000-8000-00000000b07",
                 "MicrosoftAppPassword": "s3cret-app-password",
@@ -68,14 +69,8 @@ async def test_every_configured_platform_is_checked_end_to_end(sqlite_url, tmp_p
                 "WEBEX_ACCESS_TOKEN": "s3cret-webex-token",
                 "WEBEX_WEBHOOK_SECRET": "s3cret-hook",
                 "WEBEX_API_URL": webex.api_url,
-                "GRAPH_TENANT_ID": TENANT,
-                "GRAPH_CLIENT_ID": CLIENT_ID,
-                "GRAPH_CLIENT_SECRET": CLIENT_SECRET,
-                "GRAPH_MAILBOX": MAILBOX,
-                "GRAPH_AUTHORITY": login.authority_host,
-                "GRAPH_API_URL": graph.api_url,
             }
-            code, out, err = await _doctor(env)
+            code, out, err = await _doctor(env, "--json")
             assert code == 0, out + err
             results = json.loads(out)
             assert [r["check"] for r in results] == ALL_CHECKS
@@ -96,7 +91,7 @@ async def test_every_configured_platform_is_checked_end_to_end(sqlite_url, tmp_p
                 "GRAPH_CLIENT_SECRET": "wrong",
                 "WEBEX_WEBHOOK_SECRET": "",
             }
-            code, out, err = await _doctor(broken)
+            code, out, err = await _doctor(broken, "--json")
     assert code == 1
     results = {r["check"]: r for r in json.loads(out)}
     failed = {name for name, r in results.items() if not r["ok"]}
@@ -120,12 +115,9 @@ async def test_every_configured_platform_is_checked_end_to_end(sqlite_url, tmp_p
 async def test_the_text_report_has_one_line_per_check_with_the_fix(sqlite_url):
     async with SlackApiStub() as slack:
         env = {"DATABASE_URL": sqlite_url, "SLACK_BOT_TOKEN": "xoxp-not-a-bot-token", "SLACK_API_URL": slack.api_url}
-        clean = {k: v for k, v in os.environ.items()
-                 if not k.startswith(("Microsoft", "SLACK_", "WEBEX_", "TEAMS_", "GRAPH_"))}
-        done = await asyncio.to_thread(subprocess.run, [str(SCRIPT), "doctor"], env={**clean, **env},
-                                       capture_output=True, text=True, timeout=60)
-    assert done.returncode == 1
-    lines = done.stdout.splitlines()
+        code, out, _err = await _doctor(env, within=60)
+    assert code == 1
+    lines = out.splitlines()
     assert [line.split(":")[0] for line in lines] == [
         "ok    database reachable", "ok    database migrated", "FAIL  slack events", "FAIL  slack auth.test",
     ]

@@ -22,6 +22,7 @@ from bot.services import Services
 from storage.models import Delivery
 from tests.fakes.bot_connector import BotConnectorStub
 from tests.helpers import make_settings
+from tests.http import healthy
 from tests.notify.fanout import SCRIPT, fan_out, free_port, per_conversation, start_serve, stop
 from tests.notify.teams_desk import wait_for
 
@@ -38,13 +39,6 @@ async def _states(db_url: str) -> dict[str, int]:
     finally:
         await services.close()
 
-
-async def _up(http: aiohttp.ClientSession, port: int) -> bool:
-    try:
-        async with http.get(f"http://127.0.0.1:{port}/healthz") as response:
-            return response.status == 200
-    except aiohttp.ClientError:
-        return False
 
 
 def _serve(db_url: str, port: int, log: Path, shutdown: float) -> subprocess.Popen[bytes]:
@@ -69,7 +63,7 @@ async def test_a_rolling_restart_sends_each_delivery_exactly_once(db_url, tmp_pa
         a, b = (_serve(db_url, port, log, shutdown=20) for port, log in zip(ports, logs, strict=True))
         try:
             for port in ports:
-                await wait_for(lambda port=port: _up(http, port), within=60)
+                await wait_for(lambda port=port: healthy(http, f"http://127.0.0.1:{port}"), within=60)
             await wait_for(lambda: len(connector.accepted()) >= 100, within=30)  # a first batch each is sent
             a.send_signal(signal.SIGTERM)  # a second batch each is in flight
             assert await wait_for(lambda: a.poll() is not None, within=30) and a.returncode == 0
