@@ -135,6 +135,21 @@ def activity(service_url: str, activity_id: str, conversation: int, text: str) -
     }
 
 
+def create_text(n: int) -> str:
+    """The message of the create rows: a form that opens a ticket at once."""
+    return f"Title: Printer {n} on floor 3 is jammed"
+
+
+def show_text(_n: int) -> str:
+    """The message of the read-only rows."""
+    return "show 1"
+
+
+def echo_text(n: int) -> str:
+    """What the bare echo bots are sent."""
+    return f"hello {n}"
+
+
 def webhook_signature(secret: str, body: bytes) -> str:
     return "HMAC " + base64.b64encode(hmac.new(base64.b64decode(secret), body, hashlib.sha256).digest()).decode()
 
@@ -167,79 +182,6 @@ def percentile(values: list[float], q: float) -> float:
 _ids = itertools.count(1)
 
 
-async def bot_load(
-    http: aiohttp.ClientSession, stub: ConnectorStub, url: str, *, concurrency: int, seconds: float,
-    text: Callable[[int], str], label: str,
-) -> Result:
-    """`concurrency` conversations posting activities to a Bot Framework endpoint for `seconds`; latency is
-    request sent → its reply at the stub."""
-    result = Result(label)
-    deadline = time.perf_counter() + seconds
-
-    async def worker(slot: int) -> None:
-        for k in itertools.count():
-            if time.perf_counter() >= deadline:
-                return
-            n = next(_ids)
-            activity_id = f"bench-{n}"
-            conversation = (slot + k * concurrency) % CONVERSATIONS
-            body = json.dumps(activity(stub.service_url, activity_id, conversation, text(n)))
-            start = time.perf_counter()
-            try:
-                async with http.post(url, data=body, headers={"Content-Type": "application/json"}) as resp:
-                    await resp.read()
-                    ok = resp.status < 300
-            except aiohttp.ClientError:
-                ok = False
-            arrived = stub.arrived.pop(activity_id, None)
-            if ok and arrived is not None:
-                result.latencies.append(arrived - start)
-            else:
-                result.errors += 1
-
-    began = time.perf_counter()
-    await asyncio.gather(*(worker(i) for i in range(concurrency)))
-    result.seconds = time.perf_counter() - began
-    return result
-
-
-async def webhook_load(
-    http: aiohttp.ClientSession, url: str, *, concurrency: int, seconds: float, text: Callable[[int], str],
-    label: str, secret: str | None = None,
-) -> Result:
-    """`concurrency` callers posting signed outgoing-webhook messages for `seconds`; latency is the HTTP answer."""
-    result = Result(label)
-    deadline = time.perf_counter() + seconds
-
-    async def worker(slot: int) -> None:
-        for k in itertools.count():
-            if time.perf_counter() >= deadline:
-                return
-            n = next(_ids)
-            payload = activity("", f"hook-{n}", (slot + k * concurrency) % CONVERSATIONS, text(n))
-            payload.pop("serviceUrl")
-            body = json.dumps(payload).encode()
-            headers = {"Content-Type": "application/json"}
-            if secret:
-                headers["Authorization"] = webhook_signature(secret, body)
-            start = time.perf_counter()
-            try:
-                async with http.post(url, data=body, headers=headers) as resp:
-                    await resp.read()
-                    ok = resp.status < 300
-            except aiohttp.ClientError:
-                ok = False
-            if ok:
-                result.latencies.append(time.perf_counter() - start)
-            else:
-                result.errors += 1
-
-    began = time.perf_counter()
-    await asyncio.gather(*(worker(i) for i in range(concurrency)))
-    result.seconds = time.perf_counter() - began
-    return result
-
-
 async def reply_load(
     send: Callable[[int, int], Awaitable[float | None]], *, concurrency: int, seconds: float, label: str,
 ) -> Result:
@@ -262,6 +204,53 @@ async def reply_load(
     await asyncio.gather(*(worker(i) for i in range(concurrency)))
     result.seconds = time.perf_counter() - began
     return result
+
+
+async def bot_load(
+    http: aiohttp.ClientSession, stub: ConnectorStub, url: str, *, concurrency: int, seconds: float,
+    text: Callable[[int], str], label: str,
+) -> Result:
+    """`concurrency` conversations posting activities to a Bot Framework endpoint for `seconds`; latency is
+    request sent → its reply at the stub."""
+
+    async def send(n: int, conversation: int) -> float | None:
+        activity_id = f"bench-{n}"
+        body = json.dumps(activity(stub.service_url, activity_id, conversation, text(n)))
+        start = time.perf_counter()
+        ok = await _posted(http, url, body, {"Content-Type": "application/json"})
+        arrived = stub.arrived.pop(activity_id, None)
+        return arrived - start if ok and arrived is not None else None
+
+    return await reply_load(send, concurrency=concurrency, seconds=seconds, label=label)
+
+
+async def webhook_load(
+    http: aiohttp.ClientSession, url: str, *, concurrency: int, seconds: float, text: Callable[[int], str],
+    label: str, secret: str | None = None,
+) -> Result:
+    """`concurrency` callers posting signed outgoing-webhook messages for `seconds`; latency is the HTTP answer."""
+
+    async def send(n: int, conversation: int) -> float | None:
+        payload = activity("", f"hook-{n}", conversation, text(n))
+        payload.pop("serviceUrl")
+        body = json.dumps(payload).encode()
+        headers = {"Content-Type": "application/json"}
+        if secret:
+            headers["Authorization"] = webhook_signature(secret, body)
+        start = time.perf_counter()
+        return time.perf_counter() - start if await _posted(http, url, body, headers) else None
+
+    return await reply_load(send, concurrency=concurrency, seconds=seconds, label=label)
+
+
+async def _posted(http: aiohttp.ClientSession, url: str, body: str | bytes, headers: dict[str, str]) -> bool:
+    """POST `body`; whether it was answered with a 2xx."""
+    try:
+        async with http.post(url, data=body, headers=headers) as resp:
+            await resp.read()
+            return resp.status < 300
+    except aiohttp.ClientError:
+        return False
 
 
 def interleaved_table(title: str, results: dict[str, list[Result]], *, baseline: str, column: str) -> Table:

@@ -21,25 +21,13 @@ from collections.abc import Awaitable, Callable
 import aiohttp
 
 from bench.databases import migrate
-from bench.harness import PYTHON, TICKETBOT, Result, Server, interleaved_table, reply_load
+from bench.harness import PYTHON, TICKETBOT, Result, Server, create_text, echo_text, interleaved_table, reply_load, show_text
 from bench.registry import Bench, Table, register
 from bench.stubs import SLACK_TEAM, SLACK_USER, SlackStub
 
 CONCURRENCY = (16, 64)
 REPLY_TIMEOUT = 30.0  # seconds a reply may take before the request counts as an error
 ECHO = "bare slack-bolt AsyncApp echo"
-
-
-def _create(n: int) -> str:
-    return f"Title: Printer {n} on floor 3 is jammed"
-
-
-def _show(_n: int) -> str:
-    return "show 1"
-
-
-def _echo(n: int) -> str:
-    return f"hello {n}"
 
 
 def _signature(secret: str, timestamp: str, body: bytes) -> str:
@@ -96,15 +84,15 @@ async def slack_inbound(bench: Bench) -> list[Table]:
     slack = {"SLACK_BOT_TOKEN": f"xoxb-{SLACK_TEAM}-bench", "SLACK_SIGNING_SECRET": secret, "SLACK_API_URL": stub.api_url}
     ours = Server("ticketbot (Slack, SQLite)", [TICKETBOT, "serve", "--port", "{port}"], {"DATABASE_URL": sqlite_url, **slack})
     echo = Server("slack-bolt AsyncApp echo", [PYTHON, "-m", "bench.bots.bolt_echo", "{port}"], slack)
-    rows = [("create, SQLite", ours, _create), ("show 1 (read only), SQLite", ours, _show), (ECHO, echo, _echo)]
+    rows = [("create, SQLite", ours, create_text), ("show 1 (read only), SQLite", ours, show_text), (ECHO, echo, echo_text)]
     tables = []
     try:
         await ours.start(log)
         await echo.start(log)
         async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as http:
             # ticket 1 exists, by the bench user, before anything is measured
-            await reply_load(_sender(http, stub, ours.url, secret, _create), concurrency=1, seconds=0.5, label="warm-up")
-            await reply_load(_sender(http, stub, echo.url, secret, _echo), concurrency=4, seconds=0.5, label="warm-up")
+            await reply_load(_sender(http, stub, ours.url, secret, create_text), concurrency=1, seconds=0.5, label="warm-up")
+            await reply_load(_sender(http, stub, echo.url, secret, echo_text), concurrency=4, seconds=0.5, label="warm-up")
             for concurrency in CONCURRENCY:
                 results: dict[str, list[Result]] = {label: [] for label, _, _ in rows}
                 for _round in range(bench.rounds):

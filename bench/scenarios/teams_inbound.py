@@ -11,22 +11,10 @@ from __future__ import annotations
 import aiohttp
 
 from bench.databases import PostgresDatabases, migrate
-from bench.harness import PYTHON, TICKETBOT, ConnectorStub, Server, bot_load, mean, ms, percentile, ratio
+from bench.harness import PYTHON, TICKETBOT, ConnectorStub, Server, bot_load, create_text, echo_text, mean, ms, percentile, ratio, show_text
 from bench.registry import Bench, Table, register
 
 CONCURRENCY = (16, 64)
-
-
-def _create(n: int) -> str:
-    return f"Title: Printer {n} on floor 3 is jammed"
-
-
-def _show(_n: int) -> str:
-    return "show 1"
-
-
-def _echo(n: int) -> str:
-    return f"hello {n}"
 
 
 @register("teams-inbound", order=10)
@@ -46,10 +34,10 @@ async def teams_inbound(bench: Bench) -> list[Table]:
                                      {"DATABASE_URL": url})
     stub = ConnectorStub()
     await stub.start()
-    rows = [("create, SQLite", "sqlite", _create), ("show 1 (read only), SQLite", "sqlite", _show)]
+    rows = [("create, SQLite", "sqlite", create_text), ("show 1 (read only), SQLite", "sqlite", show_text)]
     if postgres is not None:
-        rows.append(("create, PostgreSQL", "postgres", _create))
-    rows += [("bare CloudAdapter echo", "cloud", _echo), ("bare BotFrameworkAdapter echo", "legacy", _echo)]
+        rows.append(("create, PostgreSQL", "postgres", create_text))
+    rows += [("bare CloudAdapter echo", "cloud", echo_text), ("bare BotFrameworkAdapter echo", "legacy", echo_text)]
     tables = []
     try:
         for server in servers.values():
@@ -59,10 +47,10 @@ async def teams_inbound(bench: Bench) -> list[Table]:
             for key in ("sqlite", "postgres"):  # ticket 1 exists, by the bench user, before anything is measured
                 if key in servers:
                     await bot_load(http, stub, servers[key].url + "/api/messages", concurrency=1, seconds=0.5,
-                                   text=_create, label="warm-up")
+                                   text=create_text, label="warm-up")
             for key in ("cloud", "legacy"):
                 await bot_load(http, stub, servers[key].url + "/api/messages", concurrency=4, seconds=0.5,
-                               text=_echo, label="warm-up")
+                               text=echo_text, label="warm-up")
             for concurrency in CONCURRENCY:
                 results: dict[str, list] = {label: [] for label, _, _ in rows}
                 for _round in range(bench.rounds):

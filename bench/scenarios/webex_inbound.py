@@ -22,7 +22,7 @@ from collections.abc import Awaitable, Callable
 import aiohttp
 
 from bench.databases import migrate
-from bench.harness import PYTHON, TICKETBOT, Result, Server, interleaved_table, reply_load
+from bench.harness import PYTHON, TICKETBOT, Result, Server, create_text, interleaved_table, reply_load, show_text
 from bench.registry import Bench, Table, register
 from bench.stubs import WEBEX_PERSON_ID, WebexStub
 
@@ -31,14 +31,6 @@ REPLY_TIMEOUT = 30.0  # seconds a reply may take before the request counts as an
 CEILING = "bare aiohttp + one insert, SQLite"
 WEBHOOK_ID = "Y2lzY29zcGFyazovL3VzL1dFQkhPT0svYmVuY2g"
 EMAIL = "bench@example.com"
-
-
-def _create(n: int) -> str:
-    return f"Title: Printer {n} on floor 3 is jammed"
-
-
-def _show(_n: int) -> str:
-    return "show 1"
 
 
 def _room(conversation: int) -> str:
@@ -103,9 +95,9 @@ async def webex_inbound(bench: Bench) -> list[Table]:
                    "WEBEX_WEBHOOK_SECRET": secret, "WEBEX_API_URL": stub.api_url})
     plain = Server("aiohttp + one insert", [PYTHON, "-m", "bench.bots.plain_insert", "{port}",
                                               f"sqlite+aiosqlite:///{bench.workdir / 'webex-plain.db'}"])
-    rows = [("create, SQLite", ours.url + "/webex/events", _create, True),
-            ("show 1 (read only), SQLite", ours.url + "/webex/events", _show, True),
-            (CEILING, plain.url + "/hook", _create, False)]
+    rows = [("create, SQLite", ours.url + "/webex/events", create_text, True),
+            ("show 1 (read only), SQLite", ours.url + "/webex/events", show_text, True),
+            (CEILING, plain.url + "/hook", create_text, False)]
     tables = []
     try:
         await ours.start(log)
