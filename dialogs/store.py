@@ -54,15 +54,17 @@ def _absent(session: AsyncSession) -> set[DialogKey]:
     return absent
 
 
-_STATE = select(
-    DialogState.dialog, DialogState.step, DialogState.data, DialogState.invalid_count, DialogState.updated_at
-).where(
+_KEY = (
     DialogState.platform == bindparam("platform"),
     DialogState.conversation_id == bindparam("conversation_id"),
     DialogState.user_id == bindparam("user_id"),
 )
+_STATE = select(
+    DialogState.dialog, DialogState.step, DialogState.data, DialogState.invalid_count, DialogState.updated_at
+).where(*_KEY)
 """Built once: every turn loads its speaker's state. Columns, not an ORM object: `save` writes with a Core
 upsert that an identity-mapped object would not see."""
+_DELETE = delete(DialogState).where(*_KEY).execution_options(synchronize_session=False)  # no state object is loaded
 
 
 def _params(key: DialogKey) -> dict[str, str]:
@@ -75,14 +77,6 @@ class DialogStore:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    @staticmethod
-    def _where(key: DialogKey):
-        return (
-            DialogState.platform == key.platform,
-            DialogState.conversation_id == key.conversation_id,
-            DialogState.user_id == key.user_id,
-        )
-
     async def load(self, key: DialogKey) -> Loaded:
         """The live state for `key`; a state idle for more than 30 minutes is deleted and reported expired."""
         async with self.db.sessions() as session:
@@ -94,7 +88,7 @@ class DialogStore:
                 return Loaded(State(row.dialog, row.step, dict(row.data), row.invalid_count))
             expired = row.dialog
         async with self.db.writing() as session:
-            await session.execute(delete(DialogState).where(*self._where(key)))
+            await session.execute(_DELETE, _params(key))
             _absent(session).add(key)
         return Loaded(None, expired=expired)
 
@@ -107,7 +101,7 @@ class DialogStore:
             "invalid_count": state.invalid_count,
             "updated_at": utcnow(),
         }
-        insert = self.db.insert(DialogState.__table__).values(  # type: ignore[arg-type]  # a mapped class's Table
+        insert = self.db.insert(DialogState).values(
             platform=key.platform, conversation_id=key.conversation_id, user_id=key.user_id, **fields
         )
         upsert = insert.on_conflict_do_update(index_elements=["platform", "conversation_id", "user_id"], set_=fields)
@@ -121,5 +115,5 @@ class DialogStore:
             if key in _absent(session):
                 return
         async with self.db.writing() as session:
-            await session.execute(delete(DialogState).where(*self._where(key)))
+            await session.execute(_DELETE, _params(key))
             _absent(session).add(key)

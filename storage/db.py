@@ -21,8 +21,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
+from typing import Any
 
-from sqlalchemy import Table, event, text
+from sqlalchemy import event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
@@ -117,9 +118,10 @@ class Database:
         async with self._factory() as session, session.begin():
             yield session
 
-    def insert(self, table: Table) -> postgresql.Insert | sqlite.Insert:
-        """An INSERT for this backend, with its `ON CONFLICT` clauses."""
-        return (postgresql.insert if self.dialect == "postgresql" else sqlite.insert)(table)
+    def insert(self, model: type[Any]) -> postgresql.Insert | sqlite.Insert:
+        """A Core INSERT into a mapped class's table for this backend, with its `ON CONFLICT` clauses (the table,
+        not the class: an ORM insert run with parameters is a bulk insert, which reports no row count)."""
+        return (postgresql.insert if self.dialect == "postgresql" else sqlite.insert)(model.__table__)
 
     @asynccontextmanager
     async def sessions(self) -> AsyncIterator[AsyncSession]:

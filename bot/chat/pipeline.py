@@ -52,7 +52,7 @@ class Router:
         self.dialogs = DialogEngine(DialogStore(desk.db), dialogs)
         # Built once: the statements every turn sends are not rebuilt per turn (a third of their cost, measured).
         self._seen = (
-            desk.db.insert(SeenEvent.__table__)  # type: ignore[arg-type]  # a mapped class's Table
+            desk.db.insert(SeenEvent)
             .values(key=bindparam("key"), seen_at=bindparam("seen_at"))
             .on_conflict_do_nothing(index_elements=["key"])
         )
