@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
+import time
 
 import pytest
 from sqlalchemy import func, select, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 
 from bot.desk.errors import Conflict
 from bot.desk.principal import CLI_ADMIN
+from storage import sqlite_driver
 from storage.models import Board, Ticket, TicketEventRow, TimelineEntry
 
 
@@ -109,6 +114,48 @@ async def test_sqlite_runs_in_wal_with_foreign_keys(sqlite_services):
         assert (await conn.execute(text("PRAGMA foreign_keys"))).scalar() == 1
         assert (await conn.execute(text("PRAGMA synchronous"))).scalar() == 1
     assert sqlite_services.db.engine.pool.size() == 1
+
+
+def _lock_held(url: str) -> sqlite3.Connection:
+    """Another writer (as a `ticketbot worker` process would be) holding the database's write lock."""
+    other = sqlite3.connect(make_url(url).database, isolation_level=None, check_same_thread=False)
+    other.execute("BEGIN IMMEDIATE")
+    return other
+
+
+async def test_sqlite_waits_for_another_writer_without_stalling_the_loop(sqlite_services, sqlite_url):
+    other = _lock_held(sqlite_url)
+    asyncio.get_running_loop().call_later(0.3, other.rollback)
+    ticks = 0
+
+    async def tick() -> None:
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(0.01)
+            ticks += 1
+
+    ticker = asyncio.create_task(tick())
+    began = time.perf_counter()
+    try:
+        ticket = await sqlite_services.tickets.create(CLI_ADMIN, title="Waited for the lock")
+    finally:
+        ticker.cancel()
+        other.close()
+    waited = time.perf_counter() - began
+    assert ticket.number == 1 and waited >= 0.3
+    assert ticks >= 10, "the event loop was blocked while SQLite waited for the lock"
+
+
+async def test_sqlite_gives_up_on_a_lock_held_too_long_and_changes_nothing(sqlite_services, sqlite_url, monkeypatch):
+    monkeypatch.setattr(sqlite_driver, "BUSY_WAIT", 0.2)
+    other = _lock_held(sqlite_url)
+    try:
+        with pytest.raises(OperationalError, match="locked"):
+            await sqlite_services.tickets.create(CLI_ADMIN, title="Never made")
+    finally:
+        other.close()
+    async with sqlite_services.db.sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(Ticket)) == 0
 
 
 async def test_board_names_are_unique(services):

@@ -57,8 +57,6 @@ async def test_a_rolling_restart_sends_each_delivery_exactly_once(db_url, tmp_pa
     logs = (tmp_path / "a.log", tmp_path / "b.log")
     async with BotConnectorStub() as connector, aiohttp.ClientSession() as http:
         connector.answer_delay = SEND_TIME
-        # The rows are there before the processes start: on SQLite a writer that read first (the fan-out) would
-        # meet the workers' claims as a stale snapshot and fail ("database is locked").
         await fan_out(db_url, connector, channels)
         a, b = (_serve(db_url, port, log, shutdown=20) for port, log in zip(ports, logs, strict=True))
         try:
