@@ -176,7 +176,6 @@ class Ticket(Base):
     board: Mapped[Board] = relationship(lazy="joined")
     status: Mapped[Status] = relationship(lazy="joined")
     category: Mapped[Category | None] = relationship(lazy="joined")
-    requester_member: Mapped[Member | None] = relationship(lazy="joined", foreign_keys=[requester_member_id])
     assignees: Mapped[list[Member]] = relationship(secondary=ticket_assignees, lazy="selectin", order_by=Member.name)
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - SQLAlchemy reads it as is

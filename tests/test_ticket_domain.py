@@ -190,3 +190,17 @@ async def test_a_change_in_a_turn_that_read_the_ticket_first_sees_another_proces
     finally:
         await here.close()
         await there.close()
+
+
+async def test_a_ticket_created_and_changed_in_one_transaction_is_one_row_changed_twice(services):
+    alice = await services.members.add("Alice", "alice@example.com")
+    bob = await services.members.add("Bob", "bob@example.com")
+    async with services.db.unit():
+        ticket = await services.tickets.create(CLI_ADMIN, title="Made and changed at once", assignees=[alice])
+        changed = await services.tickets.update(CLI_ADMIN, ticket.number, priority="high", expected_version=1)
+        assert changed is ticket and changed.version == 2
+        await services.tickets.assign(CLI_ADMIN, ticket.number, [bob], expected_version=2)
+    again = await services.tickets.get(ticket.number)
+    assert (again.priority, again.version, again.title) == ("high", 3, "Made and changed at once")
+    assert [m.name for m in again.assignees] == ["Alice", "Bob"]
+    assert [entry.action for entry in await services.tickets.history(ticket.number)] == ["created", "updated", "assigned"]

@@ -10,11 +10,11 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import CompoundSelect, Select, column, false, func, or_, select, table, union, update
+from sqlalchemy import CompoundSelect, Select, Table, column, false, func, insert, or_, select, table, union, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, make_transient_to_detached
 from sqlalchemy.orm.exc import StaleDataError
 
 from bot.desk import policy
@@ -48,6 +48,11 @@ LIKE_ESCAPE = "\\"
 TRIGRAM = 3  # the shortest word a trigram index can find
 # The SQLite full-text table (migration 0008): rowid is the ticket id; its hidden column of the same name MATCHes.
 TICKETS_FTS = table("tickets_fts", column("rowid"), column("tickets_fts"))
+# A create writes its rows with these Core INSERTs rather than through the ORM's flush: the flush of a new
+# ticket, its timeline entry and its event cost 1.1 ms of a 5.3 ms create in-process.
+_INSERT_TICKET = insert(cast(Table, Ticket.__table__)).returning(Ticket.__table__.c.id)
+_INSERT_TIMELINE = insert(cast(Table, TimelineEntry.__table__))
+_INSERT_EVENT = insert(cast(Table, TicketEventRow.__table__)).returning(TicketEventRow.__table__.c.id)
 _WHOLE_TICKET = (joinedload(Ticket.assignees), joinedload(Ticket.board).joinedload(Board.statuses))
 
 
@@ -98,6 +103,13 @@ def _attach(session: AsyncSession, ticket: Ticket, note: Note | None, attachment
                 url=a.url[:2000],
             )
         )
+
+
+def _known(session: AsyncSession, ticket: Ticket) -> None:
+    """Put a ticket whose row was just inserted (every column and relationship set) into the session as a loaded
+    one, so that a change later in the same transaction is an UPDATE of that row."""
+    make_transient_to_detached(ticket)
+    session.add(ticket)
 
 
 def _requested_by(principal: Principal) -> list[Any]:
@@ -214,18 +226,21 @@ class TicketService:
             await session.flush()
         except StaleDataError as exc:
             raise Conflict(f"Ticket #{number} was changed by someone else at the same time; try again.") from exc
-        session.add(TimelineEntry(ticket_id=ticket.id, actor=principal.name, action=action, changes=changes))
-        event = TicketEventRow(
-            ticket_id=ticket.id,
-            kind="created" if action == "created" else "updated",
-            changes=changes,
-            actor_member_id=principal.member_id,
-            actor_identity_id=principal.identity_id,
-            actor_name=principal.name,
-            note_id=note.id if note else None,
+        now = utcnow()
+        await session.execute(
+            _INSERT_TIMELINE, {"ticket_id": ticket.id, "actor": principal.name, "action": action, "changes": changes, "at": now}
         )
-        session.add(event)
-        await session.flush()
+        values = {
+            "ticket_id": ticket.id,
+            "kind": "created" if action == "created" else "updated",
+            "changes": changes,
+            "actor_member_id": principal.member_id,
+            "actor_identity_id": principal.identity_id,
+            "actor_name": principal.name,
+            "note_id": note.id if note else None,
+            "created_at": now,
+        }
+        event = TicketEventRow(id=(await session.execute(_INSERT_EVENT, values)).scalar_one(), **values)
         if self.planner is not None:
             await self.planner(session, event, ticket, note)
 
@@ -293,26 +308,32 @@ class TicketService:
             chosen_priority = _priority(priority) if priority else board_row.default_priority
             category_row = await self._category(session, board_row, category)
             first_status = next(s for s in board_row.statuses if not s.is_closed)
-            ticket = Ticket(
-                number=await self._next_number(session),
-                board=board_row,
-                status=first_status,
-                category=category_row,
-                title=title,
-                description=description.strip(),
-                priority=chosen_priority,
-                requester_member_id=requester.member_id,
-                requester_identity_id=requester.identity_id,
-                requester_name=requester.name,
-                origin_platform=origin.platform,
-                origin_conversation=origin.conversation,
-                origin_message=origin.message,
-                external_id=external_id,
-            )
-            # Set even when empty: the event planner reads the collection of the new ticket in this transaction.
-            ticket.assignees = [m for m in [await session.get(Member, m.id) for m in assignees] if m is not None]
-            session.add(ticket)
-            await session.flush()
+            members = [m for m in [await session.get(Member, m.id) for m in assignees] if m is not None]
+            now = utcnow()
+            values = {
+                "number": await self._next_number(session),
+                "board_id": board_row.id,
+                "status_id": first_status.id,
+                "category_id": category_row.id if category_row else None,
+                "title": title,
+                "description": description.strip(),
+                "priority": chosen_priority,
+                "requester_member_id": requester.member_id,
+                "requester_identity_id": requester.identity_id,
+                "requester_name": requester.name,
+                "origin_platform": origin.platform,
+                "origin_conversation": origin.conversation,
+                "origin_message": origin.message,
+                "external_id": external_id,
+                "version": 1,
+                "created_at": now,
+                "updated_at": now,
+            }
+            ticket = Ticket(id=(await session.execute(_INSERT_TICKET, values)).scalar_one(), **values)
+            if members:
+                await session.execute(insert(ticket_assignees), [{"ticket_id": ticket.id, "member_id": m.id} for m in members])
+            ticket.board, ticket.status, ticket.category, ticket.assignees = board_row, first_status, category_row, members
+            _known(session, ticket)
             changes = [
                 _change("title", None, title),
                 _change("status", None, first_status.name),
