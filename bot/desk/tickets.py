@@ -53,6 +53,9 @@ TICKETS_FTS = table("tickets_fts", column("rowid"), column("tickets_fts"))
 _INSERT_TICKET = insert(cast(Table, Ticket.__table__)).returning(Ticket.__table__.c.id)
 _INSERT_TIMELINE = insert(cast(Table, TimelineEntry.__table__))
 _INSERT_EVENT = insert(cast(Table, TicketEventRow.__table__)).returning(TicketEventRow.__table__.c.id)
+_NEXT_NUMBER = (
+    update(Counter).where(Counter.name == "ticket_number").values(value=Counter.value + 1).returning(Counter.value)
+)
 _WHOLE_TICKET = (joinedload(Ticket.assignees), joinedload(Ticket.board).joinedload(Board.statuses))
 
 
@@ -271,14 +274,7 @@ class TicketService:
     async def _next_number(self, session: AsyncSession) -> int:
         # One UPDATE ... RETURNING: the row lock (PostgreSQL) or the single writer (SQLite) serialises it,
         # and a rolled-back create gives its number back, so numbers have no gaps.
-        return (
-            await session.execute(
-                update(Counter)
-                .where(Counter.name == "ticket_number")
-                .values(value=Counter.value + 1)
-                .returning(Counter.value)
-            )
-        ).scalar_one()
+        return (await session.execute(_NEXT_NUMBER)).scalar_one()
 
     async def create(
         self,

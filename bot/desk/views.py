@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TypeVar
 
-from sqlalchemy import Select, case, func, select
+from sqlalchemy import Select, bindparam, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.desk import policy
@@ -31,16 +31,18 @@ def note_view(note: Note) -> NoteView:
 _Query = TypeVar("_Query", bound=Select)
 
 
+def _sees_internal(viewer: Principal | None) -> bool:
+    return viewer is not None and policy.may_see_internal(viewer)
+
+
 def _visible(query: _Query, ticket: Ticket, viewer: Principal | None) -> _Query:
     query = query.where(Note.ticket_id == ticket.id)
-    if viewer is None or not policy.may_see_internal(viewer):
-        query = query.where(Note.internal.is_(False))
-    return query
+    return query if _sees_internal(viewer) else query.where(Note.internal.is_(False))
 
 
 async def _attachments(session: AsyncSession, ticket: Ticket, viewer: Principal | None) -> tuple[AttachmentView, ...]:
     query = select(Attachment).where(Attachment.ticket_id == ticket.id).order_by(Attachment.id)
-    if viewer is None or not policy.may_see_internal(viewer):
+    if not _sees_internal(viewer):
         hidden = select(Note.id).where(Note.ticket_id == ticket.id, Note.internal.is_(True))
         query = query.where(Attachment.note_id.is_(None) | Attachment.note_id.not_in(hidden))
     rows = (await session.scalars(query)).all()
@@ -84,16 +86,24 @@ async def ticket_view(db: Database, ticket: Ticket, viewer: Principal | None = N
         return await ticket_view_in(session, ticket, viewer)
 
 
+def _overview(*, internal: bool) -> Select:
+    # One statement says what else to read: a ticket without notes or attachments (a new one) needs nothing more.
+    notes = select(
+        func.count(Note.id),
+        func.max(case((Note.internal.is_(False), Note.id))),
+        select(Attachment.id).where(Attachment.ticket_id == bindparam("ticket")).exists().label("a"),
+    ).where(Note.ticket_id == bindparam("ticket"))
+    return notes if internal else notes.where(Note.internal.is_(False))
+
+
+# Built once: a card is read on nearly every turn, and building the statement cost as much as running it.
+_OVERVIEW = {internal: _overview(internal=internal) for internal in (False, True)}
+
+
 async def ticket_view_in(session: AsyncSession, ticket: Ticket, viewer: Principal | None = None) -> TicketView:
     """`ticket_view` inside an open session (the notification planner runs inside the change's transaction)."""
-    # One statement says what else to read: a ticket without notes or attachments (a new one) needs nothing more.
-    has_attachments = select(Attachment.id).where(Attachment.ticket_id == ticket.id).exists()
-    overview = _visible(
-        select(func.count(Note.id), func.max(case((Note.internal.is_(False), Note.id))), has_attachments.label("a")),
-        ticket,
-        viewer,
-    )
-    count, latest_id, attached = (await session.execute(overview)).one()
+    overview = _OVERVIEW[_sees_internal(viewer)]
+    count, latest_id, attached = (await session.execute(overview, {"ticket": ticket.id})).one()
     latest = await session.get(Note, latest_id) if latest_id is not None else None
     attachments = await _attachments(session, ticket, viewer) if attached else ()
     return _view(ticket, latest, viewer, notes=count or 0, attachments=attachments)
