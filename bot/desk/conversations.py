@@ -23,10 +23,10 @@ def to_ref(row: Conversation) -> ConversationRef:
     )
 
 
-_BY_REF = select(Conversation).where(
-    Conversation.platform == bindparam("platform"), Conversation.conversation_id == bindparam("conversation_id")
-)
-"""Built once: every turn remembers its conversation."""
+_REF = (Conversation.platform == bindparam("platform"), Conversation.conversation_id == bindparam("conversation_id"))
+_BY_REF = select(Conversation).where(*_REF)
+# Built once, and columns rather than an object: every turn checks its conversation is stored as it is.
+_STORED = select(Conversation.scope, Conversation.data, Conversation.installed, Conversation.name).where(*_REF)
 
 
 class ConversationService:
@@ -40,7 +40,7 @@ class ConversationService:
         that is stored as it is costs one read and no write (most turns)."""
         where = {"platform": ref.platform, "conversation_id": ref.conversation_id}
         async with self.db.sessions() as session:
-            stored = await session.scalar(_BY_REF, where)
+            stored = (await session.execute(_STORED, where)).first()
             if (
                 stored is not None
                 and (stored.scope, stored.data, stored.installed) == (ref.scope, dict(ref.data), installed)

@@ -26,11 +26,11 @@ def _email(email: str | None) -> str | None:
 
 
 _SPEAKER = (
-    select(Identity, Member)
+    select(Identity.id, Identity.name, Identity.email, Identity.member_id, Member.name.label("member_name"), Member.is_admin)
     .outerjoin(Member, Member.id == Identity.member_id)
     .where(Identity.platform == bindparam("platform"), Identity.user_id == bindparam("user_id"))
 )
-"""Built once: every turn reads its speaker."""
+"""Built once, and columns rather than objects: every turn reads its speaker."""
 
 
 class MemberService:
@@ -161,12 +161,14 @@ class MemberService:
         that email now).
         """
         async with self.db.sessions() as session:
-            found = (await session.execute(_SPEAKER, {"platform": actor.platform, "user_id": actor.user_id})).first()
-            if found is not None:
-                known, linked = found[0], found[1]
+            known = (await session.execute(_SPEAKER, {"platform": actor.platform, "user_id": actor.user_id})).first()
+            if known is not None:
                 unchanged = (not actor.name or known.name == actor.name) and (known.email is not None or not actor.email)
-                if unchanged and linked is not None:
-                    return Principal(name=linked.name, member_id=linked.id, identity_id=known.id, is_admin=linked.is_admin), False
+                if unchanged and known.member_name is not None:  # linked to a member
+                    principal = Principal(
+                        name=known.member_name, member_id=known.member_id, identity_id=known.id, is_admin=known.is_admin
+                    )
+                    return principal, False
                 if unchanged and known.member_id is None and (
                     known.email is None or await session.scalar(select(Member.id).where(Member.email == known.email)) is None
                 ):
