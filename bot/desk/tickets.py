@@ -53,8 +53,9 @@ TICKETS_FTS = table("tickets_fts", column("rowid"), column("tickets_fts"))
 _INSERT_TICKET = insert(cast(Table, Ticket.__table__)).returning(Ticket.__table__.c.id)
 _INSERT_TIMELINE = insert(cast(Table, TimelineEntry.__table__))
 _INSERT_EVENT = insert(cast(Table, TicketEventRow.__table__)).returning(TicketEventRow.__table__.c.id)
-_NEXT_NUMBER = (
-    update(Counter).where(Counter.name == "ticket_number").values(value=Counter.value + 1).returning(Counter.value)
+_COUNTERS = cast(Table, Counter.__table__)
+_NEXT_NUMBER = (  # on the table, not the class: an ORM UPDATE first looks for the rows it changes in the session
+    update(_COUNTERS).where(_COUNTERS.c.name == "ticket_number").values(value=_COUNTERS.c.value + 1).returning(_COUNTERS.c.value)
 )
 _BY_NUMBER = select(Ticket).where(Ticket.number == bindparam("number"))
 # The ticket, its assignees and its board's workflow in one statement (the mapping's eager loads make it three:
