@@ -31,6 +31,8 @@ _SPEAKER = (
     .where(Identity.platform == bindparam("platform"), Identity.user_id == bindparam("user_id"))
 )
 """Built once, and columns rather than objects: every turn reads its speaker."""
+_MEMBER_WITH_EMAIL = select(Member.id).where(Member.email == bindparam("email"))
+"""Built once: every turn of a guest with an email asks whether a member has that email now."""
 
 
 class MemberService:
@@ -170,7 +172,7 @@ class MemberService:
                     )
                     return principal, False
                 if unchanged and known.member_id is None and (
-                    known.email is None or await session.scalar(select(Member.id).where(Member.email == known.email)) is None
+                    known.email is None or await session.scalar(_MEMBER_WITH_EMAIL, {"email": known.email}) is None
                 ):
                     return Principal(name=known.name or actor.user_id, identity_id=known.id), False
         async with self.db.transaction() as session:
