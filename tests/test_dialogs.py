@@ -79,6 +79,20 @@ async def test_structured_form_asks_only_what_is_missing_or_invalid(services, al
         assert (ticket.board.name if field == "board" else getattr(ticket, field)) == value
 
 
+async def test_a_boards_own_categories_are_asked_for_on_that_board_only(services, alice):
+    await services.boards.add("Network")
+    await services.boards.add_category("Network", "Cabling")
+    reply = await alice.say("Title: Loose cable\nBoard: Network")
+    assert "Which category? Say `none` to leave it there.\n[1] Cabling" in texts(reply), texts(reply)
+    assert "Created ticket #1." in texts(await alice.say("1"))
+    assert "Created ticket #2." in texts(await alice.say("Title: Printer jams\nBoard: Service Desk"))
+    tickets = [await services.tickets.get(n) for n in (1, 2)]
+    assert [(t.board.name, t.category.name if t.category else None) for t in tickets] == [
+        ("Network", "Cabling"),
+        ("Service Desk", None),
+    ]
+
+
 async def test_complete_structured_form_creates_at_once(services, alice):
     reply = await alice.say("title: VPN drops\nPRIORITY: p2\ndescription: since the update\nevery hour")
     assert "Created ticket #1." in texts(reply)

@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, Row, Select, bindparam, exists, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import joinedload
 
 from bot.desk.errors import Conflict, Invalid, NotFound
 from bot.desk.priorities import normalize_priority
@@ -27,13 +29,54 @@ DEFAULT_WORKFLOW: tuple[tuple[str, bool], ...] = (
 BOARDS_KEY = "ticketbot.boards"
 
 
+def _usable_on(board_id: Any) -> ColumnElement[bool]:
+    """Which categories a board offers: its own and the shared ones (`board_id` a value or a column)."""
+    return (Category.board_id.is_(None)) | (Category.board_id == board_id)
+
+
+# Built once: a statement built per call costs its construction and its cache key on every read.
+_BOARDS = (
+    select(
+        Board,
+        exists().where(_usable_on(Board.id), Category.parent_id.is_(None)).correlate(Board).label("categorized"),
+    )
+    .options(joinedload(Board.statuses))
+    .order_by(Board.id)
+)
+
+
+def _categories_under(parent: ColumnElement[bool]) -> Select[int, str]:
+    return select(Category.id, Category.name).where(_usable_on(bindparam("board_id")), parent).order_by(Category.name)
+
+
+_TOP = _categories_under(Category.parent_id.is_(None))
+_CHILDREN = _categories_under(Category.parent_id == bindparam("parent_id"))
+
+
+@dataclass(frozen=True)
+class _Read:
+    """A session's boards, and which of them offer top-level categories (the create dialog asks for a category
+    only on those, so on a board without any it needs no statement to know there is nothing to ask)."""
+
+    boards: Sequence[Board]
+    categorized: frozenset[int]
+
+
+async def _read(session: AsyncSession) -> _Read:
+    read: _Read | None = session.info.get(BOARDS_KEY)
+    if read is None:
+        rows = (await session.execute(_BOARDS)).unique().all()
+        read = session.info[BOARDS_KEY] = _Read(
+            tuple(board for board, _ in rows), frozenset(board.id for board, categorized in rows if categorized)
+        )
+    return read
+
+
 async def all_boards(session: AsyncSession) -> Sequence[Board]:
-    """Every board in creation order with its statuses, read once per session: one turn asks several times (each
-    step of the create dialog, then the create itself), and a change to boards in the session forgets it."""
-    boards: Sequence[Board] | None = session.info.get(BOARDS_KEY)
-    if boards is None:
-        boards = session.info[BOARDS_KEY] = (await session.scalars(select(Board).order_by(Board.id))).all()
-    return boards
+    """Every board in creation order with its statuses, read once per session in one statement (with the
+    workflows loaded apart it was two): one turn asks several times (each step of the create dialog, then the
+    create itself), and a change to boards or categories in the session forgets it."""
+    return (await _read(session)).boards
 
 
 def board_called(boards: Sequence[Board], name: str) -> Board | None:
@@ -189,19 +232,17 @@ class BoardService:
             assert category is not None  # parts is not empty
             return category
 
-    async def categories(self, board_id: int, parent_id: int | None = None) -> Sequence[Category]:
-        """The categories directly under `parent_id` (top level when None) usable on a board."""
+    async def categories(self, board_id: int, parent_id: int | None = None) -> Sequence[Row[int, str]]:
+        """The ids and names of the categories directly under `parent_id` (top level when None) usable on a board,
+        by name. Columns, not ORM objects: the create dialog and the draft form read nothing else. Once the session
+        has read the boards, the top level of a board without any is answered without a statement."""
         async with self.db.sessions() as session:
-            return (
-                await session.scalars(
-                    select(Category)
-                    .where(
-                        (Category.board_id.is_(None)) | (Category.board_id == board_id),
-                        Category.parent_id.is_(None) if parent_id is None else Category.parent_id == parent_id,
-                    )
-                    .order_by(Category.name)
-                )
-            ).all()
+            if parent_id is None:
+                read: _Read | None = session.info.get(BOARDS_KEY)
+                if read is not None and board_id not in read.categorized:
+                    return ()
+                return (await session.execute(_TOP, {"board_id": board_id})).all()
+            return (await session.execute(_CHILDREN, {"board_id": board_id, "parent_id": parent_id})).all()
 
     async def by_id(self, board_id: int) -> Board:
         """The board with this id, with its statuses."""
@@ -316,7 +357,7 @@ class BoardService:
         """Every category in id order; with `board_id`, those usable on that board (its own and shared ones)."""
         query = select(Category).order_by(Category.id)
         if board_id is not None:
-            query = query.where((Category.board_id.is_(None)) | (Category.board_id == board_id))
+            query = query.where(_usable_on(board_id))
         async with self.db.sessions() as session:
             return (await session.scalars(query)).all()
 

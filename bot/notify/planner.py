@@ -20,8 +20,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import insert, or_, select
+from sqlalchemy import Boolean, Row, bindparam, insert, literal_column, null, or_, select, type_coerce, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from bot.desk.conversations import to_ref
 from bot.desk.views import ticket_view_in
@@ -49,9 +50,55 @@ log = logging.getLogger(__name__)
 NOTE_EXCERPT = 300
 
 
+def key_of(member_id: int | None, conversation_id: int | None) -> str:
+    """The key a stored recipient is known by while planning, from its member or conversation column."""
+    return f"m:{member_id}" if member_id is not None else f"c:{conversation_id}"
+
+
 def recipient_key(recipient: Recipient) -> str:
     """The key a stored recipient is known by while planning."""
-    return f"m:{recipient.member_id}" if recipient.member_id is not None else f"c:{recipient.conversation_id}"
+    return key_of(recipient.member_id, recipient.conversation_id)
+
+
+_From, _To = aliased(Recipient), aliased(Recipient)
+# What every event's planning reads before it knows whether anyone is told: the board's enabled rules with their
+# recipients, and the forwards active now with both ends, as columns in ONE statement built once: two statements
+# of ORM objects, rebuilt per event (three with forwards), took 0.72 ms of a 5.0 ms create with neither rule nor
+# forward; this takes 0.17 ms. A rule row has `forward` 0 and its recipient in `member_id`/`conversation_id`; a
+# forward row has `forward` 1, its source there and its destination in `to_member_id`/`to_conversation_id`.
+_AUDIENCE = union_all(
+    select(
+        literal_column("0").label("forward"),
+        Rule.id.label("row_id"),
+        Rule.events,
+        Rule.priorities,
+        Recipient.member_id,
+        Recipient.conversation_id,
+        null().label("to_member_id"),
+        null().label("to_conversation_id"),
+        type_coerce(null(), Boolean).label("keep_copy"),
+    )
+    .join(Recipient, Recipient.id == Rule.recipient_id)
+    .where(Rule.board_id == bindparam("board_id"), Rule.enabled.is_(True)),
+    select(
+        literal_column("1"),
+        Forward.id,
+        null(),
+        null(),
+        _From.member_id,
+        _From.conversation_id,
+        _To.member_id,
+        _To.conversation_id,
+        Forward.keep_copy,
+    )
+    .join(_From, _From.id == Forward.from_recipient_id)
+    .join(_To, _To.id == Forward.to_recipient_id)
+    .where(
+        Forward.enabled.is_(True),
+        or_(Forward.starts_at.is_(None), Forward.starts_at <= bindparam("now")),
+        or_(Forward.ends_at.is_(None), Forward.ends_at > bindparam("now")),
+    ),
+).order_by("forward", "row_id")
 
 
 def direct_lane(platform: str, user_id: str) -> str:
@@ -106,8 +153,9 @@ class Planner:
 
     async def __call__(self, session: AsyncSession, event: TicketEventRow, ticket: Ticket, note: Note | None) -> None:
         internal = note is not None and note.internal
-        keys = await self._recipients(session, event, ticket, note)
-        routed = route(keys, await self._forwards(session))
+        audience = (await session.execute(_AUDIENCE, {"board_id": ticket.board_id, "now": utcnow()})).all()
+        keys = self._recipients([row for row in audience if not row.forward], event, ticket, note)
+        routed = route(keys, self._forwards([row for row in audience if row.forward]))
         actor = {f"m:{event.actor_member_id}", f"i:{event.actor_identity_id}"}
         routed = [r for r in routed if r.key not in actor and not (internal and not r.key.startswith("m:"))]
         if not routed:
@@ -155,22 +203,14 @@ class Planner:
             await session.execute(insert(Delivery), deliveries)  # one executemany, not an INSERT per row
 
     @staticmethod
-    async def _recipients(session: AsyncSession, event: TicketEventRow, ticket: Ticket, note: Note | None) -> list[str]:
+    def _recipients(rules: Sequence[Row[Any]], event: TicketEventRow, ticket: Ticket, note: Note | None) -> list[str]:
         keys: list[str] = []
-        rules = (
-            await session.execute(
-                select(Rule, Recipient)
-                .join(Recipient, Recipient.id == Rule.recipient_id)
-                .where(Rule.board_id == ticket.board_id, Rule.enabled.is_(True))
-                .order_by(Rule.id)
-            )
-        ).all()
-        for rule, recipient in rules:
+        for rule in rules:
             if event.kind not in (rule.events or ["created"]):
                 continue
             if rule.priorities and ticket.priority not in rule.priorities:
                 continue
-            keys.append(recipient_key(recipient))
+            keys.append(key_of(rule.member_id, rule.conversation_id))
         keys.extend(f"m:{member.id}" for member in ticket.assignees)
         if event.kind == "updated":
             fields = {change.get("field") for change in event.changes}
@@ -182,29 +222,12 @@ class Planner:
         return list(dict.fromkeys(keys))
 
     @staticmethod
-    async def _forwards(session: AsyncSession) -> dict[str, list[Hop]]:
-        now = utcnow()
-        active = (
-            await session.scalars(
-                select(Forward)
-                .where(
-                    Forward.enabled.is_(True),
-                    or_(Forward.starts_at.is_(None), Forward.starts_at <= now),
-                    or_(Forward.ends_at.is_(None), Forward.ends_at > now),
-                )
-                .order_by(Forward.id)
-            )
-        ).all()
-        if not active:
-            return {}
-        ids = {f.from_recipient_id for f in active} | {f.to_recipient_id for f in active}
-        recipients = {r.id: r for r in (await session.scalars(select(Recipient).where(Recipient.id.in_(ids)))).all()}
+    def _forwards(forwards: Sequence[Row[Any]]) -> dict[str, list[Hop]]:
         hops: dict[str, list[Hop]] = {}
-        for forward in active:
-            source = recipient_key(recipients[forward.from_recipient_id])
-            hops.setdefault(source, []).append(
-                Hop(source, recipient_key(recipients[forward.to_recipient_id]), forward.keep_copy)
-            )
+        for forward in forwards:
+            source = key_of(forward.member_id, forward.conversation_id)
+            destination = key_of(forward.to_member_id, forward.to_conversation_id)
+            hops.setdefault(source, []).append(Hop(source, destination, forward.keep_copy))
         return hops
 
     def _target(self, rows: _Rows, key: str) -> Target | None:

@@ -1,6 +1,8 @@
 """Who receives what (SPEC §4, issue 10 "Done when"): one case per row, through the planner, the outbox
-worker and a recording port. The table runs on SQLite (the rules do not depend on the backend); the tests
-after it run on both backends."""
+worker and a recording port. The table runs on SQLite (the rules do not depend on the backend), and its rows
+whose rules and forwards read typed columns (priorities, events, keep-copy, dates: the planner reads rules and
+forwards in one UNION, whose column types each backend resolves) on PostgreSQL too; the tests after it run on
+both backends."""
 
 from __future__ import annotations
 
@@ -174,6 +176,17 @@ async def test_who_receives_what(sqlite_desk, case):
     await case.act(sqlite_desk)
     await sqlite_desk.drain()
     assert sqlite_desk.received() == case.expected
+
+
+TYPED = [c for c in CASES if c.act in (forward_with_keep_copy, forward_outside_its_dates, priority_filter,
+                                       public_note_reaches_requester_and_update_rules)]
+
+
+@pytest.mark.parametrize("case", TYPED, ids=[c.name for c in TYPED])
+async def test_who_receives_what_on_both_databases(desk, case):
+    await case.act(desk)
+    await desk.drain()
+    assert desk.received() == case.expected
 
 
 async def test_a_forwarded_delivery_says_from_whom(desk):
