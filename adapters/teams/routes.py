@@ -27,6 +27,7 @@ from adapters.teams.auth import TeamsAuthentication, is_loopback
 from adapters.teams.connector import CONNECTOR_FAILURES, refusal
 from adapters.teams.translate import BadActivity, check, service_url_host
 from adapters.teams.turn import TeamsBot
+from adapters.teams.wire import activity_from_json
 from bot.web import BadBody, header, json_error, parse_json, read_body
 
 log = logging.getLogger(__name__)
@@ -38,7 +39,7 @@ def parse_activity(body: Any) -> Activity:
     """The checked activity as botbuilder's model; raises `BadActivity` when a field has the wrong type."""
     check(body)
     try:
-        return Activity().deserialize(body)
+        return activity_from_json(body)
     except Exception:  # msrest raises several types for a field of the wrong type or format
         raise BadActivity("The activity has a field of the wrong type or format.") from None
 
