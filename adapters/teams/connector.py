@@ -28,11 +28,11 @@ from botframework.connector.auth import (
 from msrest.exceptions import HttpOperationError
 from msrest.pipeline import AsyncHTTPPolicy, AsyncHTTPSender, AsyncPipeline, Request, Response
 from msrest.pipeline.universal import RawDeserializer
-from msrest.serialization import Model, Serializer
+from msrest.serialization import Deserializer, Model, Serializer
 from msrest.universal_http import ClientRequest
 from msrest.universal_http.async_abc import AsyncClientResponse
 
-from adapters.teams.wire import Unhandled, model_json
+from adapters.teams.wire import Unhandled, model_from_json, model_json
 from bot.web import SharedSession
 
 USER_AGENT = f"Microsoft-BotFramework/3.1 (BotBuilder Python/{SDK_VERSION}) ticketbot"
@@ -78,12 +78,29 @@ class WireSerializer(Serializer):
         return self._serialize(data, data_type, **kwargs)
 
 
+class WireDeserializer(Deserializer):
+    """msrest's deserializer, reading a Bot Connector answer (the `ResourceResponse` of each reply, a roster entry)
+    with `adapters.teams.wire` where that reads it as msrest does, and with msrest otherwise."""
+
+    def _deserialize(self, target_obj: Any, data: Any) -> Any:
+        model = self.dependencies.get(target_obj) if isinstance(target_obj, str) else None
+        if self.additional_properties_detection and isinstance(model, type) and issubclass(model, Model):
+            try:
+                return model_from_json(model, data, self.dependencies)
+            except Exception:  # Unhandled, or data msrest refuses: msrest decides
+                pass
+        return super()._deserialize(target_obj, data)
+
+
 class WireConnectorClient(ConnectorClient):
-    """A `ConnectorClient` whose operations serialise with `WireSerializer`."""
+    """A `ConnectorClient` whose operations serialise with `WireSerializer` and deserialise with
+    `WireDeserializer`."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._serialize = WireSerializer({k: v for k, v in models.__dict__.items() if isinstance(v, type)})
+        classes = {k: v for k, v in models.__dict__.items() if isinstance(v, type)}
+        self._serialize = WireSerializer(classes)
+        self._deserialize = WireDeserializer(classes)
         self.attachments = AttachmentsOperations(self._client, self.config, self._serialize, self._deserialize)
         self.conversations = ConversationsOperations(self._client, self.config, self._serialize, self._deserialize)
 

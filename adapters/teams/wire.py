@@ -106,10 +106,18 @@ def _from_json(value: Any, kind: str, models: Mapping[str, type]) -> Any:
     raise Unhandled(kind)
 
 
+def model_from_json(cls: type[Model], data: Mapping[str, Any], models: Mapping[str, type]) -> Model:
+    """The model msrest's `Deserializer(models)` reads from `data` as `cls`; raises where this would differ from
+    msrest, or where msrest would refuse the data (the caller then asks msrest)."""
+    if type(data) is not dict:
+        raise Unhandled(type(data).__name__)
+    return _model_from_json(cls, data, models)
+
+
 def activity_from_json(body: Mapping[str, Any]) -> Activity:
     """`Activity().deserialize(body)`: the same model, built directly when msrest would treat the body plainly."""
     try:
-        activity = _model_from_json(Activity, body, ACTIVITY_MODELS)
+        activity = model_from_json(Activity, body, ACTIVITY_MODELS)
     except Exception:  # Unhandled, or a value msrest refuses (a bad timestamp): its call decides
         return Activity().deserialize(body)
     assert isinstance(activity, Activity)

@@ -10,16 +10,17 @@ from typing import Any
 import pytest
 from botbuilder.core import TurnContext
 from botbuilder.schema import Activity, ActivityTypes, Attachment, ChannelAccount, ConversationAccount, Mention
+from botbuilder.schema.teams import TeamsChannelAccount
 from botframework.connector import models
 from msrest.exceptions import DeserializationError
-from msrest.serialization import Model, Serializer
+from msrest.serialization import Deserializer, Model, Serializer
 
-from adapters.teams.connector import WireSerializer
+from adapters.teams.connector import WireDeserializer, WireSerializer
 from adapters.teams.translate import message_activity
 from adapters.teams.wire import activity_from_json, model_json
 from bot.seam import OutboundMessage
 from cards.model import Button, Card, Fact, Facts, Text
-from tests.teams.helpers import PAYLOADS
+from tests.teams.helpers import MEGAN_ID, PAYLOADS, ROSTER
 
 MODELS = {k: v for k, v in models.__dict__.items() if isinstance(v, type)}
 SAMPLES = sorted(path.name for path in PAYLOADS.glob("*.json"))
@@ -149,3 +150,20 @@ def test_botbuilder_s_copy_of_a_card_reply_shares_the_card_and_writes_the_same_j
     ours = WireSerializer(MODELS).body(copy.deepcopy(reply), "Activity")
     msrest = Serializer(MODELS).body(reply, "Activity")
     assert json.dumps(ours) == json.dumps(msrest)
+
+
+@pytest.mark.parametrize(
+    ("target", "answer"),
+    [
+        ("ResourceResponse", {"id": "1:reply"}),
+        ("ChannelAccount", ROSTER[MEGAN_ID]),
+        ("TeamsChannelAccount", ROSTER[MEGAN_ID]),
+        ("ConversationResourceResponse", {"id": "a:1", "serviceUrl": "https://smba.example", "activityId": "1"}),
+        ("ResourceResponse", {"id": 7}),  # msrest makes it "7"
+        ("ResourceResponse", None),
+    ],
+)
+def test_bot_connector_answers_are_read_as_msrest_reads_them(target: str, answer: Any) -> None:
+    classes = MODELS | {"TeamsChannelAccount": TeamsChannelAccount}
+    ours = WireDeserializer(classes)(target, copy.deepcopy(answer))
+    assert tree(ours) == tree(Deserializer(classes)(target, copy.deepcopy(answer)))
