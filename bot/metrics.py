@@ -80,6 +80,9 @@ class Metrics:
             buckets=DELIVERY_BUCKETS, registry=r,
         )
         self._expose = make_aiohttp_handler(r)
+        # Each (route, method, status)'s request counter and latency histogram, looked up once: `labels()` checks
+        # and joins its label values and takes a lock on every call. As many entries as the registry has series.
+        self._http: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
 
     @web.middleware
     async def middleware(self, request: web.Request, handler) -> web.StreamResponse:
@@ -94,9 +97,17 @@ class Metrics:
             status = exc.status
             raise
         finally:
-            route = route_of(request)
-            self.requests.labels(route, request.method, str(status)).inc()
-            self.latency.labels(route, request.method).observe(time.perf_counter() - start)
+            count, latency = self._http_series(route_of(request), request.method, status)
+            count.inc()
+            latency.observe(time.perf_counter() - start)
+
+    def _http_series(self, route: str, method: str, status: int) -> tuple[Counter, Histogram]:
+        key = (route, method, status)
+        series = self._http.get(key)
+        if series is None:
+            series = (self.requests.labels(route, method, str(status)), self.latency.labels(route, method))
+            self._http[key] = series
+        return series
 
     def delivered(self, platform: str, outcome: str, age: float) -> None:
         """One delivery attempt's outcome (`bot.notify.outbox.Observer`); a sent one's age is its latency."""
@@ -161,9 +172,14 @@ class CountingCore:
     def __init__(self, core: Core, counter: Counter) -> None:
         self._core = core
         self._counter = counter
+        self._series: dict[tuple[str, str], Counter] = {}  # each (platform, kind)'s counter, looked up once
 
     async def handle(self, event: InboundEvent) -> Reply:
-        self._counter.labels(event.conversation.platform, event.kind.value).inc()
+        key = (event.conversation.platform, event.kind.value)
+        series = self._series.get(key)
+        if series is None:
+            series = self._series[key] = self._counter.labels(*key)
+        series.inc()
         return await self._core.handle(event)
 
     async def pending(self, conversation: ConversationRef, actor: Actor) -> OutboundMessage | None:

@@ -65,34 +65,49 @@ def _constant(name: str) -> Any:
     raise BadBody(f"The body holds {name}, which is not JSON.")
 
 
-def _check_text(text: str, field: str | None) -> None:
+def _check_text(text: str, where: Where) -> None:
     if "\x00" in text:
+        field = _path(where)
         raise BadBody("the text holds a NUL character." if field else "The body holds a NUL character.", field)
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
+        field = _path(where)
         what = "the text holds" if field else "The body holds"
         raise BadBody(f"{what} an unpaired surrogate (a \\ud800-\\udfff escape).", field) from None
 
 
-def _path(parent: str | None, key: object) -> str:
-    return f"{parent}.{key}" if parent else str(key)
+# Where a value sits: (where its container sits, its key or index), None for the body; spelt out only for an error.
+Where = tuple["Where", object] | None
 
 
-def _check_shape(value: Any) -> None:
-    stack: list[tuple[Any, int, str | None]] = [(value, 1, None)]
+def _path(where: Where) -> str | None:
+    steps: list[object] = []
+    while where is not None:
+        where, key = where
+        steps.append(key)
+    path: str | None = None
+    for key in reversed(steps):
+        path = f"{path}.{key}" if path else str(key)
+    return path
+
+
+def _check_shape(value: Any, *, texts: bool) -> None:
+    stack: list[tuple[Any, int, Where]] = [(value, 1, None)]
     while stack:
         item, depth, where = stack.pop()
         if depth > MAX_DEPTH:
             raise BadBody(f"The body is nested deeper than {MAX_DEPTH} levels.")
         if isinstance(item, str):
-            _check_text(item, where)
+            if texts:
+                _check_text(item, where)
         elif isinstance(item, dict):
             for key, child in item.items():
-                _check_text(key, where)
-                stack.append((child, depth + 1, _path(where, key)))
+                if texts:
+                    _check_text(key, where)
+                stack.append((child, depth + 1, (where, key)))
         elif isinstance(item, list):
-            stack.extend((child, depth + 1, _path(where, index)) for index, child in enumerate(item))
+            stack.extend((child, depth + 1, (where, index)) for index, child in enumerate(item))
 
 
 def parse_json(raw: bytes | str) -> Any:
@@ -108,7 +123,9 @@ def parse_json(raw: bytes | str) -> Any:
         raise BadBody(f"The body is nested deeper than {MAX_DEPTH} levels.") from None
     except ValueError:
         raise BadBody("The body is not JSON.") from None
-    _check_shape(value)
+    # UTF-8 bytes decode to no surrogate and JSON allows no raw NUL, so in a body read as bytes either can only
+    # come from a `\\u` escape: without one, no string needs looking at (13 → 10 µs for a Teams message).
+    _check_shape(value, texts=isinstance(raw, str) or b"\\u" in raw)
     return value
 
 

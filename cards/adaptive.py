@@ -45,8 +45,17 @@ def render_adaptive(card: Card, *, version: str = "1.5", action_style: str = "ex
     """
     if action_style not in ACTION_STYLES:
         raise ValueError(f"action_style must be one of {ACTION_STYLES}, not {action_style!r}")
-    shown = fitted(card, lambda c: card_bytes(_render(c, version, action_style)) <= MAX_CARD_BYTES)
-    return _render(shown, version, action_style)
+    # The rendering that was measured is the one returned: a card that fits is rendered once, not twice
+    # (0.30 → 0.16 ms for a ticket card, before the escaping got its fast path).
+    measured: list[tuple[Card, dict[str, Any]]] = []
+
+    def fits(candidate: Card) -> bool:
+        measured[:] = [(candidate, _render(candidate, version, action_style))]
+        return card_bytes(measured[0][1]) <= MAX_CARD_BYTES
+
+    shown = fitted(card, fits)
+    tried, rendered = measured[0]
+    return rendered if tried is shown else _render(shown, version, action_style)
 
 
 def card_bytes(rendered: dict[str, Any]) -> int:

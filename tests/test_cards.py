@@ -593,6 +593,34 @@ def test_slack_escaping_keeps_emoji_codes_and_breaks_quotes() -> None:
     assert escape_mrkdwn("> quoted").startswith("\u00ad&gt;")
 
 
+# Each rule of `escape_markdown` once, and texts none applies to (returned as they are, by its fast path).
+MARKDOWN_ESCAPES = [
+    ("Printer 42 on floor 3 is jammed", "Printer 42 on floor 3 is jammed"),
+    ("#42 Printer jammed", "#42 Printer jammed"),
+    ("New — high", "New — high"),
+    ("#tag", "#tag"),
+    ("1.5 litres", "1.5 litres"),
+    ("-5 degrees", "-5 degrees"),
+    ("a > b", "a > b"),
+    ("# Heading", "\\# Heading"),
+    ("1. first", "1\\. first"),
+    ("  indented", "\u00a0\u00a0indented"),
+    ("- item", "\\- item"),
+    ("> quote", "\\> quote"),
+    ("**bold** _it_ ~s~ `c` [x](y) back\\slash", "\\*\\*bold\\*\\* \\_it\\_ \\~s\\~ \\`c\\` \\[x\\](y) back\\\\slash"),
+    ("<at>x</at> <!here>", "<\u200bat>x<\u200b/at> <\u200b!here>"),
+    ("@all and @here", "@\u200ball and @\u200bhere"),
+    ("{{DATE(x)}}", "{\u200b{DATE(x)}}"),
+    ("one\r\ntwo\rthree", "one\ntwo\nthree"),
+    ("line\n# two\n\t3) three", "line\n\\# two\n\u00a0\u00a0\u00a0\u00a03\\) three"),
+]
+
+
+@pytest.mark.parametrize(("text", "escaped"), MARKDOWN_ESCAPES)
+def test_markdown_escaping_writes_exactly_these_texts(text: str, escaped: str) -> None:
+    assert escape_markdown(text) == escaped
+
+
 def test_email_addresses_are_left_alone() -> None:
     assert escape_markdown("alice@example.com") == "alice@example.com"
     assert escape_mrkdwn("alice@example.com") == "alice@example.com"

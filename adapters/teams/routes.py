@@ -27,6 +27,7 @@ from adapters.teams.auth import TeamsAuthentication, is_loopback
 from adapters.teams.connector import CONNECTOR_FAILURES, refusal
 from adapters.teams.translate import BadActivity, check, service_url_host
 from adapters.teams.turn import TeamsBot
+from adapters.teams.wire import activity_from_json
 from bot.web import BadBody, header, json_error, parse_json, read_body
 
 log = logging.getLogger(__name__)
@@ -38,19 +39,15 @@ def parse_activity(body: Any) -> Activity:
     """The checked activity as botbuilder's model; raises `BadActivity` when a field has the wrong type."""
     check(body)
     try:
-        return Activity().deserialize(body)
+        return activity_from_json(body)
     except Exception:  # msrest raises several types for a field of the wrong type or format
         raise BadActivity("The activity has a field of the wrong type or format.") from None
 
 
-def claimed(raw: bytes) -> Activity:
-    """What the token is checked against: the body's serviceUrl and channelId when a bounded parse finds them
+def claimed(body: Any) -> Activity:
+    """What the token is checked against: the body's serviceUrl and channelId when the bounded parse found them
     as strings, else nothing (the token is then checked without the serviceUrl binding, and the body is
     refused as a 400 once the caller has proved who it is)."""
-    try:
-        body = parse_json(raw)
-    except BadBody:
-        body = None
     fields = body if isinstance(body, dict) else {}
     service_url, channel_id = fields.get("serviceUrl"), fields.get("channelId")
     return Activity(
@@ -90,11 +87,19 @@ class MessagesEndpoint:
         if self.app_id and not auth_header:
             return json_error(401, "A Bot Framework token (Authorization: Bearer …) is required.")
         raw = await read_body(request)
-        authenticated = await self._authenticate(claimed(raw), auth_header) if self.app_id else None
+        # Parsed once: the token is checked against what it finds, the body only once the caller is known.
+        body: Any = None
+        refused: BadBody | None = None
+        try:
+            body = parse_json(raw)
+        except BadBody as exc:
+            refused = exc
+        authenticated = await self._authenticate(claimed(body), auth_header) if self.app_id else None
         if self.app_id and authenticated is None:
             return json_error(401, "The Bot Framework token is not valid.")
         try:
-            body = parse_json(raw)
+            if refused is not None:
+                raise refused
             activity = parse_activity(body)
             host = service_url_host(body["serviceUrl"])
             if not self.app_id and not host_allowed(host, self.service_url_hosts):
