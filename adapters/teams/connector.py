@@ -68,7 +68,6 @@ class WireSerializer(Serializer):
                 serialised["content"] = content
         return body
 
-
     def _activity_json(self, data: Model, data_type: str, **kwargs: Any) -> Any:
         if not kwargs:
             try:
