@@ -14,7 +14,7 @@ from sqlalchemy import bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import Database
-from storage.models import DialogState, utcnow
+from storage.models import DialogState, table_of, utcnow
 
 IDLE_LIMIT = timedelta(minutes=30)
 
@@ -54,17 +54,17 @@ def _absent(session: AsyncSession) -> set[DialogKey]:
     return absent
 
 
+_S = table_of(DialogState).c
 _KEY = (
-    DialogState.platform == bindparam("platform"),
-    DialogState.conversation_id == bindparam("conversation_id"),
-    DialogState.user_id == bindparam("user_id"),
+    _S.platform == bindparam("platform"),
+    _S.conversation_id == bindparam("conversation_id"),
+    _S.user_id == bindparam("user_id"),
 )
-_STATE = select(
-    DialogState.dialog, DialogState.step, DialogState.data, DialogState.invalid_count, DialogState.updated_at
-).where(*_KEY)
-"""Built once: every turn loads its speaker's state. Columns, not an ORM object: `save` writes with a Core
-upsert that an identity-mapped object would not see."""
-_DELETE = delete(DialogState).where(*_KEY).execution_options(synchronize_session=False)  # no state object is loaded
+_STATE = select(_S.dialog, _S.step, _S.data, _S.invalid_count, _S.updated_at).where(*_KEY)
+"""Built once: every turn loads its speaker's state. The table's columns, not an ORM object (`save` writes with
+a Core upsert that an identity-mapped object would not see) nor the class's attributes (which route the
+statement through the ORM)."""
+_DELETE = delete(table_of(DialogState)).where(*_KEY)
 
 
 def _params(key: DialogKey) -> dict[str, str]:

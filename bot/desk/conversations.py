@@ -8,7 +8,7 @@ from sqlalchemy import bindparam, select
 
 from bot.seam import SCOPES, ConversationRef, Scope
 from storage.db import Database
-from storage.models import Conversation, utcnow
+from storage.models import Conversation, table_of, utcnow
 
 
 def scope_of(stored: str) -> Scope:
@@ -25,8 +25,11 @@ def to_ref(row: Conversation) -> ConversationRef:
 
 _REF = (Conversation.platform == bindparam("platform"), Conversation.conversation_id == bindparam("conversation_id"))
 _BY_REF = select(Conversation).where(*_REF)
-# Built once, and columns rather than an object: every turn checks its conversation is stored as it is.
-_STORED = select(Conversation.scope, Conversation.data, Conversation.installed, Conversation.name).where(*_REF)
+_C = table_of(Conversation).c
+# Built once, and the table's columns rather than an object: every turn checks its conversation is stored as it is.
+_STORED = select(_C.scope, _C.data, _C.installed, _C.name).where(
+    _C.platform == bindparam("platform"), _C.conversation_id == bindparam("conversation_id")
+)
 
 
 class ConversationService:

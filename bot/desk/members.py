@@ -12,7 +12,7 @@ from bot.desk.principal import Principal
 from bot.facts import PLATFORMS
 from bot.seam import Actor
 from storage.db import Database
-from storage.models import Identity, Member
+from storage.models import Identity, Member, table_of
 
 
 def _email(email: str | None) -> str | None:
@@ -25,13 +25,14 @@ def _email(email: str | None) -> str | None:
     return email
 
 
+_I, _M = table_of(Identity).c, table_of(Member).c
 _SPEAKER = (
-    select(Identity.id, Identity.name, Identity.email, Identity.member_id, Member.name.label("member_name"), Member.is_admin)
-    .outerjoin(Member, Member.id == Identity.member_id)
-    .where(Identity.platform == bindparam("platform"), Identity.user_id == bindparam("user_id"))
+    select(_I.id, _I.name, _I.email, _I.member_id, _M.name.label("member_name"), _M.is_admin)
+    .select_from(table_of(Identity).outerjoin(table_of(Member), _M.id == _I.member_id))
+    .where(_I.platform == bindparam("platform"), _I.user_id == bindparam("user_id"))
 )
-"""Built once, and columns rather than objects: every turn reads its speaker."""
-_MEMBER_WITH_EMAIL = select(Member.id).where(Member.email == bindparam("email"))
+"""Built once, and the tables' columns rather than objects: every turn reads its speaker."""
+_MEMBER_WITH_EMAIL = select(_M.id).where(_M.email == bindparam("email"))
 """Built once: every turn of a guest with an email asks whether a member has that email now."""
 
 

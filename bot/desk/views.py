@@ -18,7 +18,7 @@ from bot.desk import policy
 from bot.desk.principal import Principal
 from cards.views import AttachmentView, NoteView, TicketView
 from storage.db import Database
-from storage.models import Attachment, Note, Ticket
+from storage.models import Attachment, Note, Ticket, table_of
 
 
 def note_view(note: Note) -> NoteView:
@@ -88,15 +88,17 @@ async def ticket_view(db: Database, ticket: Ticket, viewer: Principal | None = N
 
 def _overview(*, internal: bool) -> Select:
     # One statement says what else to read: a ticket without notes or attachments (a new one) needs nothing more.
+    n, a = table_of(Note).c, table_of(Attachment).c
     notes = select(
-        func.count(Note.id),
-        func.max(case((Note.internal.is_(False), Note.id))),
-        select(Attachment.id).where(Attachment.ticket_id == bindparam("ticket")).exists().label("a"),
-    ).where(Note.ticket_id == bindparam("ticket"))
-    return notes if internal else notes.where(Note.internal.is_(False))
+        func.count(n.id),
+        func.max(case((n.internal.is_(False), n.id))),
+        select(a.id).where(a.ticket_id == bindparam("ticket")).exists().label("a"),
+    ).where(n.ticket_id == bindparam("ticket"))
+    return notes if internal else notes.where(n.internal.is_(False))
 
 
-# Built once: a card is read on nearly every turn, and building the statement cost as much as running it.
+# Built once, on the tables' columns: a card is read on nearly every turn, and building the statement cost as much
+# as running it.
 _OVERVIEW = {internal: _overview(internal=internal) for internal in (False, True)}
 
 
