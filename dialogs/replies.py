@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from bot.desk.principal import Principal
-from bot.desk.views import ticket_view
+from bot.desk.views import TicketRead, ticket_view
 from bot.log_fields import note
 from bot.seam import OutboundMessage
 from cards.builders import ticket_card
 from cards.model import Card, Text
+from cards.views import TicketView
 from storage.models import Ticket, utcnow
 
 if TYPE_CHECKING:
@@ -26,18 +27,19 @@ def notice_card(title: str, text: str) -> OutboundMessage:
     return OutboundMessage(text=f"{title}: {text}", card=Card(title=title, body=(Text(text),)))
 
 
-def ticket_summary(ticket: Ticket) -> str:
+def ticket_summary(view: TicketView) -> str:
     """One line about a ticket, the text fallback of its card."""
-    assignees = ", ".join(m.name for m in ticket.assignees) or "unassigned"
-    return f"#{ticket.number} {ticket.title} · {ticket.status.name} · {ticket.priority} · {assignees}"
+    assignees = ", ".join(view.assignees) or "unassigned"
+    return f"#{view.number} {view.title} · {view.status} · {view.priority} · {assignees}"
 
 
 async def ticket_message(
-    desk: Desk, ticket: Ticket, *, viewer: Principal | None, notice: str | None = None
+    desk: Desk, ticket: Ticket | TicketRead, *, viewer: Principal | None, notice: str | None = None
 ) -> OutboundMessage:
     """The ticket card as `viewer` may use it (None: a card shared in a channel), with an optional notice; the
     request's log line names the ticket."""
     note(ticket=ticket.number)
-    card = ticket_card(await ticket_view(desk.db, ticket, viewer), now=utcnow(), notice=notice)
-    text = ticket_summary(ticket)
+    view = await ticket_view(desk.db, ticket, viewer)
+    card = ticket_card(view, now=utcnow(), notice=notice)
+    text = ticket_summary(view)
     return OutboundMessage(text=f"{notice}\n{text}" if notice else text, card=card)

@@ -204,3 +204,32 @@ async def test_a_ticket_created_and_changed_in_one_transaction_is_one_row_change
     assert (again.priority, again.version, again.title) == ("high", 3, "Made and changed at once")
     assert [m.name for m in again.assignees] == ["Alice", "Bob"]
     assert [entry.action for entry in await services.tickets.history(ticket.number)] == ["created", "updated", "assigned"]
+
+
+async def test_a_ticket_read_for_showing_makes_the_same_card_as_the_loaded_ticket(services):
+    from bot.desk.views import ticket_view
+    from bot.seam import Attachment
+
+    alice = await services.members.add("Alice", "alice@example.com")
+    bob = await services.members.add("Bob", "bob@example.com")
+    guest = await services.members.principal_for(Actor("slack", "U777", "Gus Guest"))
+    member = await services.members.principal_for(Actor("slack", "U778", "Alice A", "alice@example.com"))
+    await services.boards.add_category(None, "Hardware/Printers")
+    ticket = await services.tickets.create(
+        guest, title="Printer jams", category="Hardware/Printers", assignees=[bob, alice],
+        attachments=[Attachment("jam.png", "image/png", "https://files.example/jam.png")],
+    )
+    await services.tickets.add_note(CLI_ADMIN, ticket.number, "checked the tray", internal=True)
+    await services.tickets.add_note(guest, ticket.number, "still jammed")
+    await services.tickets.add_note(CLI_ADMIN, ticket.number, "ordered a roller", internal=True)
+    loaded = await services.tickets.get(ticket.number)
+    for viewer in (member, guest, CLI_ADMIN, None):
+        read = await services.tickets.read(ticket.number, viewer)
+        assert await ticket_view(services.db, read, viewer) == await ticket_view(services.db, loaded, viewer)
+    shown = await ticket_view(services.db, await services.tickets.read(ticket.number, guest), guest)
+    assert (shown.assignees, shown.category, shown.notes, shown.latest_note.text) == (
+        ("Alice", "Bob"), "Printers", 1, "still jammed"
+    )
+    assert shown.statuses == ("New", "In Progress", "Waiting", "Resolved", "Closed")
+    with pytest.raises(NotFound):
+        await services.tickets.read(ticket.number + 1, member)

@@ -103,7 +103,7 @@ async def on_structured(turn: ChatTurn, intent: Intent) -> Reply:
 
 
 async def on_show(turn: ChatTurn, intent: Intent) -> Reply:
-    return await turn.card(await turn.ticket(intent.number))
+    return await turn.card(await turn.shown(intent.number))
 
 
 async def on_notes(turn: ChatTurn, intent: Intent) -> Reply:

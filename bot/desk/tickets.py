@@ -42,6 +42,7 @@ from storage.models import (
 )
 
 if TYPE_CHECKING:
+    from bot.desk.views import TicketRead
     from bot.seam import Attachment
 
 SHOWN_DIGITS = 40
@@ -210,6 +211,17 @@ class TicketService:
         if not 0 < number <= TICKET_NUMBER_MAX:
             raise NotFound(f"There is no ticket #{_shown(number)}.")
         return {"number": number}
+
+    async def read(self, number: int, viewer: Principal | None) -> TicketRead:
+        """The ticket with this number as `viewer`'s card shows it, read without ORM objects, for commands
+        that only show it (`views.read_ticket`)."""
+        from bot.desk.views import read_ticket  # the views (and the card model) stay out of the CLI's list path
+
+        async with self.db.sessions() as session:
+            ticket = await read_ticket(session, self._by_number(number)["number"], viewer)
+        if ticket is None:
+            raise NotFound(f"There is no ticket #{number}.")
+        return ticket
 
     async def _load(self, session: AsyncSession, number: int, expected_version: int | None) -> Ticket:
         ticket = await session.scalar(_LOCKED, self._by_number(number))
