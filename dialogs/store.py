@@ -67,6 +67,9 @@ statement through the ORM)."""
 _DELETE = delete(table_of(DialogState)).where(*_KEY)
 
 
+_SAVED = ("dialog", "step", "data", "invalid_count", "updated_at")
+
+
 def _params(key: DialogKey) -> dict[str, str]:
     return {"platform": key.platform, "conversation_id": key.conversation_id, "user_id": key.user_id}
 
@@ -76,6 +79,13 @@ class DialogStore:
 
     def __init__(self, db: Database) -> None:
         self.db = db
+        insert = db.insert(DialogState)
+        # Built once (a list page or a dialog question saves state on every turn): the row's values replace the
+        # stored ones.
+        self._upsert = insert.on_conflict_do_update(
+            index_elements=["platform", "conversation_id", "user_id"],
+            set_={name: insert.excluded[name] for name in _SAVED},
+        )
 
     async def load(self, key: DialogKey) -> Loaded:
         """The live state for `key`; a state idle for more than 30 minutes is deleted and reported expired."""
@@ -94,20 +104,17 @@ class DialogStore:
 
     async def save(self, key: DialogKey, state: State) -> None:
         """Store the state (and restart its idle clock): one upsert."""
-        fields = {
+        values = {
+            **_params(key),
             "dialog": state.dialog,
             "step": state.step,
             "data": dict(state.data),
             "invalid_count": state.invalid_count,
             "updated_at": utcnow(),
         }
-        insert = self.db.insert(DialogState).values(
-            platform=key.platform, conversation_id=key.conversation_id, user_id=key.user_id, **fields
-        )
-        upsert = insert.on_conflict_do_update(index_elements=["platform", "conversation_id", "user_id"], set_=fields)
         async with self.db.writing() as session:
             _absent(session).discard(key)
-            await session.execute(upsert)
+            await session.execute(self._upsert, values)
 
     async def clear(self, key: DialogKey) -> None:
         """End the dialog."""
