@@ -207,7 +207,7 @@ async def test_a_ticket_created_and_changed_in_one_transaction_is_one_row_change
 
 
 async def test_a_ticket_read_for_showing_makes_the_same_card_as_the_loaded_ticket(services):
-    from bot.desk.views import ticket_view
+    from bot.desk.views import ticket_view, ticket_views
     from bot.seam import Attachment
 
     alice = await services.members.add("Alice", "alice@example.com")
@@ -233,3 +233,8 @@ async def test_a_ticket_read_for_showing_makes_the_same_card_as_the_loaded_ticke
     assert shown.statuses == ("New", "In Progress", "Waiting", "Resolved", "Closed")
     with pytest.raises(NotFound):
         await services.tickets.read(ticket.number + 1, member)
+    await services.tickets.create(CLI_ADMIN, title="Printer toner low", assignees=[alice])
+    for filters in ({"words": "printer"}, {"involving": member, "open_only": True}, {"limit": 1, "offset": 1}):
+        listed, read = await services.tickets.list(**filters), await services.tickets.list_read(**filters)
+        assert [t.number for t in read] == [t.number for t in listed] and listed
+        assert await ticket_views(services.db, read, member) == await ticket_views(services.db, listed, member)

@@ -43,11 +43,11 @@ async def show_page(turn: ChatTurn, kind: str, value: str, offset: int = 0) -> R
     page_size = LIST_LIMIT + 1
     if kind == "mine":
         title, empty = "My open tickets", "You have no open tickets."
-        tickets = await desk.tickets.list(involving=principal, open_only=True, limit=page_size, offset=offset)
+        tickets = await desk.tickets.list_read(involving=principal, open_only=True, limit=page_size, offset=offset)
     elif kind == "list":
         policy.require_staff(principal, "list all tickets")
         wanted = await desk.boards.list_filter(value)
-        tickets = await desk.tickets.list(
+        tickets = await desk.tickets.list_read(
             board=wanted.board, status=wanted.status, open_only=wanted.status is None, limit=page_size, offset=offset
         )
         parts = ["Open tickets" if wanted.status is None else "Tickets", wanted.board, wanted.status]
@@ -56,7 +56,7 @@ async def show_page(turn: ChatTurn, kind: str, value: str, offset: int = 0) -> R
         if not value.strip():
             raise Invalid("Search for what? Write `search <words>`.")
         requester = None if policy.is_staff(principal) else principal
-        tickets = await desk.tickets.list(words=value, requester=requester, limit=page_size, offset=offset)
+        tickets = await desk.tickets.list_read(words=value, requester=requester, limit=page_size, offset=offset)
         title, empty = f"Tickets matching “{value}”", "No tickets match."
     shown = list(tickets[:LIST_LIMIT])
     views = await ticket_views(desk.db, shown, principal)

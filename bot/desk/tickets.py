@@ -394,6 +394,36 @@ class TicketService:
         `involving` keeps the tickets the principal requested or is assigned to (`my tickets`); `offset` skips
         that many, `before` keeps only tickets numbered below it (the API's cursor).
         """
+        query = self._listing(
+            board=board, status=status, assignee_id=assignee_id, requester=requester, involving=involving,
+            open_only=open_only, words=words, limit=limit, offset=offset, before=before,
+        )
+        async with self.db.sessions() as session:
+            return (await session.scalars(query)).unique().all()
+
+    async def list_read(self, **filters: Any) -> Sequence[TicketRead]:
+        """`list` (the same filters) as list cards show the tickets, read without ORM objects: loading a page
+        of eleven tickets with their relations took about half of a 4.2 ms `my tickets` in-process."""
+        from bot.desk.views import read_tickets  # the views (and the card model) stay out of the CLI's list path
+
+        async with self.db.sessions() as session:
+            ids = (await session.scalars(self._listing(**filters).with_only_columns(Ticket.id))).all()
+            return await read_tickets(session, ids)
+
+    def _listing(
+        self,
+        *,
+        board: str | None = None,
+        status: str | None = None,
+        assignee_id: int | None = None,
+        requester: Principal | None = None,
+        involving: Principal | None = None,
+        open_only: bool = False,
+        words: str | None = None,
+        limit: int = 50,
+        offset: int = 0,
+        before: int | None = None,
+    ) -> Select[Any]:
         query = select(Ticket).join(Ticket.status).order_by(Ticket.number.desc()).limit(limit).offset(offset)
         if before is not None:
             query = query.where(Ticket.number < before)
@@ -412,9 +442,7 @@ class TicketService:
         if involving is not None:
             theirs = _involving(involving)
             query = query.where(Ticket.id.in_(theirs)) if theirs is not None else query.where(false())
-        query = self._matching(query, (words or "").split())
-        async with self.db.sessions() as session:
-            return (await session.scalars(query)).unique().all()
+        return self._matching(query, (words or "").split())
 
     def _matching(self, query: Select[Any], words: Sequence[str]) -> Select[Any]:
         """Only tickets whose title or description contains every word, literally (`100%` is no wildcard).

@@ -155,47 +155,43 @@ def _overview(ticket_id: Any, *, internal: bool) -> tuple[Any, Any, Any]:
     )
 
 
-def _read(*, internal: bool) -> Select:
+def _read(*, overview: bool | None) -> Select:
+    """The tickets' own columns with their status, board and category; with the notes overview for a viewer who
+    does (True) or does not (False) see internal notes, or without one (None: a list card needs none)."""
     t, s, b, c = (table_of(model) for model in (Ticket, Status, Board, Category))
     tc = t.c
     columns = (tc.id, tc.number, tc.title, tc.description, tc.priority, tc.requester_member_id,
                tc.requester_identity_id, tc.requester_name, tc.version, tc.created_at, tc.updated_at, tc.board_id)
-    return (
-        select(*columns, s.c.name.label("status"), s.c.is_closed, b.c.name.label("board"),
-               c.c.name.label("category"), *_overview(tc.id, internal=internal))
-        .select_from(t.join(s, s.c.id == tc.status_id).join(b, b.c.id == tc.board_id).outerjoin(c, c.c.id == tc.category_id))
-        .where(tc.number == bindparam("number"))
-    )
+    extra = () if overview is None else _overview(tc.id, internal=overview)
+    return select(
+        *columns, s.c.name.label("status"), s.c.is_closed, b.c.name.label("board"), c.c.name.label("category"), *extra
+    ).select_from(t.join(s, s.c.id == tc.status_id).join(b, b.c.id == tc.board_id).outerjoin(c, c.c.id == tc.category_id))
 
 
 def _names() -> CompoundSelect:
+    """The workflows of some boards and the assignees of some tickets: (kind 0, board id, status) in workflow
+    order, (kind 1, ticket id, member name) by name."""
     s, m, a = table_of(Status).c, table_of(Member).c, ticket_assignees.c
-    statuses = select(literal_column("0").label("kind"), s.name, s.position.label("position")).where(
-        s.board_id == bindparam("board")
+    statuses = select(literal_column("0").label("kind"), s.board_id.label("owner"), s.name, s.position.label("position")).where(
+        s.board_id.in_(bindparam("boards", expanding=True))
     )
     assignees = (
-        select(literal_column("1"), m.name, literal_column("0"))
+        select(literal_column("1"), a.ticket_id, m.name, literal_column("0"))
         .select_from(ticket_assignees.join(table_of(Member), m.id == a.member_id))
-        .where(a.ticket_id == bindparam("ticket"))
+        .where(a.ticket_id.in_(bindparam("tickets", expanding=True)))
     )
-    return union_all(statuses, assignees).order_by("kind", "position", "name")
+    return union_all(statuses, assignees).order_by("kind", "owner", "position", "name")
 
 
 # Built once, on the tables' columns: a card is read on nearly every turn, and building the statements cost as
 # much as running them.
 _OVERVIEW = {internal: select(*_overview(bindparam("ticket"), internal=internal)) for internal in (False, True)}
-_READ = {internal: _read(internal=internal) for internal in (False, True)}
+_READ = {internal: _read(overview=internal).where(table_of(Ticket).c.number == bindparam("number")) for internal in (False, True)}
+_READ_MANY = _read(overview=None).where(table_of(Ticket).c.id.in_(bindparam("ids", expanding=True)))
 _NAMES = _names()
 
 
-async def read_ticket(session: AsyncSession, number: int, viewer: Principal | None) -> TicketRead | None:
-    """The ticket with this number as `viewer`'s card shows it, with that viewer's notes overview; None when
-    there is none."""
-    internal = _sees_internal(viewer)
-    row = (await session.execute(_READ[internal], {"number": number})).first()
-    if row is None:
-        return None
-    names = (await session.execute(_NAMES, {"board": row.board_id, "ticket": row.id})).all()
+def _as_read(row: Any, names: dict[tuple[int, int], list[str]], **overview: Any) -> TicketRead:
     return TicketRead(
         id=row.id,
         number=row.number,
@@ -212,11 +208,38 @@ async def read_ticket(session: AsyncSession, number: int, viewer: Principal | No
         is_closed=row.is_closed,
         board=row.board,
         category=row.category,
-        statuses=tuple(n.name for n in names if n.kind == 0),
-        assignees=tuple(n.name for n in names if n.kind == 1),
-        overview=(row.notes, row.latest_note_id, bool(row.attached)),
-        overview_internal=internal,
+        statuses=tuple(names.get((0, row.board_id), ())),
+        assignees=tuple(names.get((1, row.id), ())),
+        **overview,
     )
+
+
+async def _names_of(session: AsyncSession, rows: Sequence[Any]) -> dict[tuple[int, int], list[str]]:
+    params = {"boards": sorted({row.board_id for row in rows}), "tickets": [row.id for row in rows]}
+    names: dict[tuple[int, int], list[str]] = {}
+    for kind, owner, name, _position in (await session.execute(_NAMES, params)).all():
+        names.setdefault((kind, owner), []).append(name)
+    return names
+
+
+async def read_ticket(session: AsyncSession, number: int, viewer: Principal | None) -> TicketRead | None:
+    """The ticket with this number as `viewer`'s card shows it, with that viewer's notes overview; None when
+    there is none."""
+    internal = _sees_internal(viewer)
+    row = (await session.execute(_READ[internal], {"number": number})).first()
+    if row is None:
+        return None
+    overview = (row.notes, row.latest_note_id, bool(row.attached))
+    return _as_read(row, await _names_of(session, [row]), overview=overview, overview_internal=internal)
+
+
+async def read_tickets(session: AsyncSession, ids: Sequence[int]) -> list[TicketRead]:
+    """These tickets (in this order) as list cards show them: two statements however many there are."""
+    if not ids:
+        return []
+    rows = {row.id: row for row in (await session.execute(_READ_MANY, {"ids": list(ids)})).all()}
+    names = await _names_of(session, list(rows.values()))
+    return [_as_read(rows[i], names) for i in ids if i in rows]
 
 
 async def ticket_view_in(session: AsyncSession, ticket: Ticket | TicketRead, viewer: Principal | None = None) -> TicketView:
@@ -246,10 +269,13 @@ async def latest_public_notes(db: Database, ticket_ids: Sequence[int]) -> dict[i
     return {note.ticket_id: note for note in notes}
 
 
-async def ticket_views(db: Database, tickets: Sequence[Ticket], viewer: Principal | None = None) -> list[TicketView]:
+async def ticket_views(
+    db: Database, tickets: Sequence[Ticket | TicketRead], viewer: Principal | None = None
+) -> list[TicketView]:
     """A page of tickets as a list card shows them to `viewer`, their latest public notes read in one query."""
-    latest = await latest_public_notes(db, [t.id for t in tickets])
-    return [_view(read_of(ticket), latest.get(ticket.id), viewer) for ticket in tickets]
+    reads = [t if isinstance(t, TicketRead) else read_of(t) for t in tickets]
+    latest = await latest_public_notes(db, [t.id for t in reads])
+    return [_view(read, latest.get(read.id), viewer) for read in reads]
 
 
 async def visible_notes(db: Database, ticket: Ticket, viewer: Principal | None) -> Sequence[NoteView]:
