@@ -83,20 +83,20 @@ class TicketRead:
     overview_internal: bool = False
 
 
+# The ticket's own columns, which a TicketRead carries under the same names: the Core read selects them, and
+# `read_of` and the Core rows fill a TicketRead from them alike.
+_OWN = ("id", "number", "title", "description", "priority", "requester_member_id", "requester_identity_id",
+        "requester_name", "version", "created_at", "updated_at")
+
+
+def _own(source: Any) -> dict[str, Any]:
+    return {name: getattr(source, name) for name in _OWN}
+
+
 def read_of(ticket: Ticket) -> TicketRead:
     """An ORM ticket (its board, status, category and assignees loaded) as a card reads it."""
     return TicketRead(
-        id=ticket.id,
-        number=ticket.number,
-        title=ticket.title,
-        description=ticket.description,
-        priority=ticket.priority,
-        requester_member_id=ticket.requester_member_id,
-        requester_identity_id=ticket.requester_identity_id,
-        requester_name=ticket.requester_name,
-        version=ticket.version,
-        created_at=ticket.created_at,
-        updated_at=ticket.updated_at,
+        **_own(ticket),
         status=ticket.status.name,
         is_closed=ticket.status.is_closed,
         board=ticket.board.name,
@@ -160,8 +160,7 @@ def _read(*, overview: bool | None) -> Select:
     does (True) or does not (False) see internal notes, or without one (None: a list card needs none)."""
     t, s, b, c = (table_of(model) for model in (Ticket, Status, Board, Category))
     tc = t.c
-    columns = (tc.id, tc.number, tc.title, tc.description, tc.priority, tc.requester_member_id,
-               tc.requester_identity_id, tc.requester_name, tc.version, tc.created_at, tc.updated_at, tc.board_id)
+    columns = (*(tc[name] for name in _OWN), tc.board_id)
     extra = () if overview is None else _overview(tc.id, internal=overview)
     return select(
         *columns, s.c.name.label("status"), s.c.is_closed, b.c.name.label("board"), c.c.name.label("category"), *extra
@@ -193,17 +192,7 @@ _NAMES = _names()
 
 def _as_read(row: Any, names: dict[tuple[int, int], list[str]], **overview: Any) -> TicketRead:
     return TicketRead(
-        id=row.id,
-        number=row.number,
-        title=row.title,
-        description=row.description,
-        priority=row.priority,
-        requester_member_id=row.requester_member_id,
-        requester_identity_id=row.requester_identity_id,
-        requester_name=row.requester_name,
-        version=row.version,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
+        **_own(row),
         status=row.status,
         is_closed=row.is_closed,
         board=row.board,
