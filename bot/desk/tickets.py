@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict, Unpack
 
 from sqlalchemy import CompoundSelect, Select, bindparam, column, false, func, insert, or_, select, table, union, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -66,6 +66,23 @@ _WHOLE_TICKET = _BY_NUMBER.options(joinedload(Ticket.assignees), joinedload(Tick
 # populate_existing: a ticket this turn's session read before the lock (to check who may see it) is refreshed
 # from the locked row, or its version would be stale and the UPDATE would find no row.
 _LOCKED = _BY_NUMBER.with_for_update(of=Ticket).execution_options(populate_existing=True)
+
+
+class ListFilters(TypedDict, total=False):
+    """What a ticket list may be filtered by (`TicketService.list`). `involving` keeps the tickets the principal
+    requested or is assigned to (`my tickets`); `offset` skips that many (50 tickets a page unless `limit` says
+    otherwise), `before` keeps only tickets numbered below it (the API's cursor)."""
+
+    board: str | None
+    status: str | None
+    assignee_id: int | None
+    requester: Principal | None
+    involving: Principal | None
+    open_only: bool
+    words: str | None
+    limit: int
+    offset: int
+    before: int | None
 
 
 @dataclass(frozen=True)
@@ -375,55 +392,26 @@ class TicketService:
                 raise NotFound(f"There is no ticket #{number}.")
             return ticket
 
-    async def list(
-        self,
-        *,
-        board: str | None = None,
-        status: str | None = None,
-        assignee_id: int | None = None,
-        requester: Principal | None = None,
-        involving: Principal | None = None,
-        open_only: bool = False,
-        words: str | None = None,
-        limit: int = 50,
-        offset: int = 0,
-        before: int | None = None,
-    ) -> Sequence[Ticket]:
-        """Tickets, newest first, filtered by board, status name, assignee, requester, openness and words.
-
-        `involving` keeps the tickets the principal requested or is assigned to (`my tickets`); `offset` skips
-        that many, `before` keeps only tickets numbered below it (the API's cursor).
-        """
-        query = self._listing(
-            board=board, status=status, assignee_id=assignee_id, requester=requester, involving=involving,
-            open_only=open_only, words=words, limit=limit, offset=offset, before=before,
-        )
+    async def list(self, **filters: Unpack[ListFilters]) -> Sequence[Ticket]:
+        """Tickets, newest first, filtered by board, status name, assignee, requester, openness and words
+        (`ListFilters`)."""
         async with self.db.sessions() as session:
-            return (await session.scalars(query)).unique().all()
+            return (await session.scalars(self._listing(filters))).unique().all()
 
-    async def list_read(self, **filters: Any) -> Sequence[TicketRead]:
+    async def list_read(self, **filters: Unpack[ListFilters]) -> Sequence[TicketRead]:
         """`list` (the same filters) as list cards show the tickets, read without ORM objects: loading a page
         of eleven tickets with their relations took about half of a 4.2 ms `my tickets` in-process."""
         from bot.desk.views import read_tickets  # the views (and the card model) stay out of the CLI's list path
 
         async with self.db.sessions() as session:
-            ids = (await session.scalars(self._listing(**filters).with_only_columns(Ticket.id))).all()
+            ids = (await session.scalars(self._listing(filters).with_only_columns(Ticket.id))).all()
             return await read_tickets(session, ids)
 
-    def _listing(
-        self,
-        *,
-        board: str | None = None,
-        status: str | None = None,
-        assignee_id: int | None = None,
-        requester: Principal | None = None,
-        involving: Principal | None = None,
-        open_only: bool = False,
-        words: str | None = None,
-        limit: int = 50,
-        offset: int = 0,
-        before: int | None = None,
-    ) -> Select[Any]:
+    def _listing(self, filters: ListFilters) -> Select[Any]:
+        board, status, words = filters.get("board"), filters.get("status"), filters.get("words")
+        before, assignee_id = filters.get("before"), filters.get("assignee_id")
+        requester, involving = filters.get("requester"), filters.get("involving")
+        limit, offset = filters.get("limit", 50), filters.get("offset", 0)
         query = select(Ticket).join(Ticket.status).order_by(Ticket.number.desc()).limit(limit).offset(offset)
         if before is not None:
             query = query.where(Ticket.number < before)
@@ -431,7 +419,7 @@ class TicketService:
             query = query.join(Ticket.board).where(func.lower(Board.name) == board.lower())
         if status:
             query = query.where(func.lower(Status.name) == status.lower())
-        if open_only:
+        if filters.get("open_only", False):
             query = query.where(Status.is_closed.is_(False))
         if assignee_id is not None:
             assigned = select(ticket_assignees.c.ticket_id).where(ticket_assignees.c.member_id == assignee_id)
