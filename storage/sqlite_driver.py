@@ -4,7 +4,7 @@ SQLAlchemy's aiosqlite adapter makes four round trips to the connection's worker
 (open a cursor, execute, fetch the rows, close the cursor), and each round trip costs two thread wake-ups.
 Measured on the 2-core machine, one hop costs about 110 µs while the statement itself (an indexed read or a
 one-row write in WAL mode) takes about 7 µs, and the turn holds the one SQLite connection all the while: a
-`show` spent 4.1 ms in-process with one hop per statement, 2.4 ms with none. So a statement runs, fetches its
+`show` spent 4.1 ms in-process with one hop per statement, 2.0 ms with none. So a statement runs, fetches its
 rows and closes its sqlite3 cursor in one call on the loop's thread; the cursor then answers `fetch*`,
 `description`, `rowcount` and `lastrowid` from that result. aiosqlite's thread still opens and closes the
 connection (and sets its isolation level, as the dialect asks it to); the dialect already connects with

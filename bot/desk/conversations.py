@@ -23,13 +23,11 @@ def to_ref(row: Conversation) -> ConversationRef:
     )
 
 
-_REF = (Conversation.platform == bindparam("platform"), Conversation.conversation_id == bindparam("conversation_id"))
-_BY_REF = select(Conversation).where(*_REF)
 _C = table_of(Conversation).c
+_REF = (_C.platform == bindparam("platform"), _C.conversation_id == bindparam("conversation_id"))
+_BY_REF = select(Conversation).where(*_REF)
 # Built once, and the table's columns rather than an object: every turn checks its conversation is stored as it is.
-_STORED = select(_C.scope, _C.data, _C.installed, _C.name).where(
-    _C.platform == bindparam("platform"), _C.conversation_id == bindparam("conversation_id")
-)
+_STORED = select(_C.scope, _C.data, _C.installed, _C.name).where(*_REF)
 
 
 class ConversationService:
