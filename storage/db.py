@@ -22,15 +22,17 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import event, text
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import AsyncAdaptedQueuePool
 
 from storage import sqlite_driver
+
+if TYPE_CHECKING:
+    from sqlalchemy.dialects import postgresql, sqlite
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -122,7 +124,12 @@ class Database:
     def insert(self, model: type[Any]) -> postgresql.Insert | sqlite.Insert:
         """A Core INSERT into a mapped class's table for this backend, with its `ON CONFLICT` clauses (the table,
         not the class: an ORM insert run with parameters is a bulk insert, which reports no row count)."""
-        return (postgresql.insert if self.dialect == "postgresql" else sqlite.insert)(model.__table__)
+        # Imported here: the PostgreSQL dialect's modules cost a SQLite process ~35 ms of start-up (the CLI's).
+        if self.dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert
+        return insert(model.__table__)
 
     @asynccontextmanager
     async def sessions(self) -> AsyncIterator[AsyncSession]:

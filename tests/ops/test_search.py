@@ -81,5 +81,11 @@ async def test_the_indexes_exist(services):
         else:
             names = set((await conn.execute(text("SELECT indexname FROM pg_indexes"))).scalars())
             assert {"ix_tickets_title_trgm", "ix_tickets_description_trgm"} <= names
+            options = (await conn.execute(text(
+                "SELECT relname, reloptions FROM pg_class WHERE relname LIKE 'ix_tickets_%_trgm'"
+            ))).all()
+            # a search scans the whole pending list: kept small (migration 0009)
+            assert sorted(options) == [("ix_tickets_description_trgm", ["gin_pending_list_limit=256"]),
+                                       ("ix_tickets_title_trgm", ["gin_pending_list_limit=256"])]
     wanted = {"ix_tickets_requester_member_id", "ix_tickets_requester_identity_id", "ix_ticket_assignees_member_id"}
     assert wanted <= names
