@@ -126,10 +126,12 @@ class Database:
         not the class: an ORM insert run with parameters is a bulk insert, which reports no row count)."""
         # Imported here: the PostgreSQL dialect's modules cost a SQLite process ~35 ms of start-up (the CLI's).
         if self.dialect == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert
-        else:
-            from sqlalchemy.dialects.sqlite import insert
-        return insert(model.__table__)
+            from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+
+            return postgresql_insert(model.__table__)
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        return sqlite_insert(model.__table__)
 
     @asynccontextmanager
     async def sessions(self) -> AsyncIterator[AsyncSession]:

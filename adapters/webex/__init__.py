@@ -28,6 +28,11 @@ def install(app: web.Application, context: AdapterContext) -> Mounted | None:
     if not token:
         return None
     client = WebexClient(token, settings.webex_api_url)
+
+    async def close(_app: web.Application) -> None:
+        await client.close()
+
+    app.on_cleanup.append(close)
     port = WebexPort(client, context.directory)
     secret = settings.webex_webhook_secret.get_secret_value()
     app.router.add_post(PATH, WebexEndpoint(client, context.core, port, context.replies, secret=secret).handle)

@@ -66,6 +66,17 @@ class WebexClient:
         except requests.RequestException as exc:
             raise DeliveryError(f"Webex could not be reached ({type(exc).__name__}).") from exc
 
+    async def close(self) -> None:
+        """Close the connection pool. The SDK has no close of its own; left to the garbage collector, the pool's
+        sockets close at some later collection, with a ResourceWarning for each."""
+        await asyncio.to_thread(self.api._session._req_session.close)
+
+    async def __aenter__(self) -> WebexClient:
+        return self
+
+    async def __aexit__(self, *_exc: object) -> None:
+        await self.close()
+
     async def me(self) -> dict[str, Any]:
         """The bot's own person (`GET /people/me`), fetched once per process."""
         async with self._me_lock:

@@ -22,15 +22,20 @@ def checks(settings: Settings, _http: SharedSession) -> list[Check]:
     token = settings.webex_access_token.get_secret_value()
     if not token:
         return []
-    client = WebexClient(token, settings.webex_api_url)
+
+    def client() -> WebexClient:
+        return WebexClient(token, settings.webex_api_url)
 
     async def people_me() -> str:
-        me = await client.me()
+        async with client() as webex:
+            me = await webex.me()
         emails = ", ".join(me.get("emails") or []) or "no email"
         return f"the token is the bot {me.get('displayName', '?')} ({emails})"
 
     async def webhooks() -> str:
-        mine = [w for w in await client.webhooks() if str(w.get("name", "")).startswith(NAME_PREFIX)]
+        async with client() as webex:
+            hooks = await webex.webhooks()
+        mine = [w for w in hooks if str(w.get("name", "")).startswith(NAME_PREFIX)]
         problems = []
         for resource, event in EVENTS:
             found = [w for w in mine if (w.get("resource"), w.get("event")) == (resource, event)]

@@ -49,7 +49,8 @@ async def _webex(settings: Settings) -> list[Found]:
     if not token:
         raise fail("WEBEX_ACCESS_TOKEN is not set (the bot's access token from developer.webex.com)")
     try:
-        return await _webex_spaces(WebexClient(token, settings.webex_api_url))
+        async with WebexClient(token, settings.webex_api_url) as client:
+            return await _webex_spaces(client)
     except DeliveryError as exc:
         raise fail(f"Webex refused: {exc}") from None
 

@@ -31,9 +31,13 @@ def _with_client(work: Callable[[WebexClient], Coroutine[Any, Any, T]]) -> T:
     token = settings.webex_access_token.get_secret_value()
     if not token:
         raise fail("WEBEX_ACCESS_TOKEN is not set (the bot's access token from developer.webex.com)")
-    client = WebexClient(token, settings.webex_api_url)
+
+    async def closing() -> T:
+        async with WebexClient(token, settings.webex_api_url) as client:
+            return await work(client)
+
     try:
-        return asyncio.run(work(client))
+        return asyncio.run(closing())
     except DeliveryError as exc:
         raise fail(f"Webex refused: {exc}") from None
 

@@ -165,3 +165,13 @@ async def test_open_direct_by_email_addresses_the_email(webex):
     ref = await port.send(direct, OutboundMessage("Hello Megan"))
     assert webex.webex.posted() == [{"toPersonEmail": "megan@example.com", "text": "Hello Megan"}]
     assert ref.conversation.data == {"person_email": "megan@example.com"}
+
+
+async def test_stopping_the_app_closes_the_sdk_connections(sqlite_url):
+    async with WebexApiStub() as stub:
+        async with serve_webex(sqlite_url, stub) as webex:
+            await webex.services.ports["webex"].send(GROUP, OutboundMessage("hi"))
+            pool = webex.services.ports["webex"].client.api._session._req_session.adapters["http://"]
+            assert pool.poolmanager.pools, "the SDK kept no connection open: nothing to check"
+        # closed by the app's cleanup, not left to a garbage collection (a ResourceWarning at a random later test)
+        assert not pool.poolmanager.pools
