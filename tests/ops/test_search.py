@@ -57,6 +57,26 @@ async def test_requester_and_assignee_filters(services):
     assert await services.tickets.list(assignee_id=alice.id) == []
 
 
+async def test_my_tickets_pages_through_requested_and_assigned_newest_first(services):
+    alice = await services.members.add("Alice", "alice@example.com")
+    as_alice = Principal(name="Alice", member_id=alice.id)
+    mine = []
+    for i in range(12):  # requested, assigned, both, or neither, interleaved; some closed
+        requester = as_alice if i % 3 == 0 else CLI_ADMIN
+        ticket = await services.tickets.create(CLI_ADMIN, title=f"Ticket {i}", requester=requester)
+        if i % 4 == 1 or i == 6:
+            await services.tickets.assign(CLI_ADMIN, ticket.number, [alice])
+        if i in (3, 5):
+            await services.tickets.update(CLI_ADMIN, ticket.number, status="Closed")
+        if (i % 3 == 0 or i % 4 == 1 or i == 6) and i not in (3, 5):
+            mine.append(ticket.number)
+    expected = sorted(mine, reverse=True)
+    pages = [[t.number for t in await services.tickets.list_read(involving=as_alice, open_only=True, limit=2,
+                                                                  offset=offset)] for offset in range(0, 10, 2)]
+    assert [n for page in pages for n in page] == expected
+    assert all(len(page) == 2 for page in pages[: len(expected) // 2])
+
+
 async def test_the_latest_public_notes_of_a_page_come_in_one_query(services):
     first = await services.tickets.create(CLI_ADMIN, title="One")
     second = await services.tickets.create(CLI_ADMIN, title="Two")
