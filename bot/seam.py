@@ -205,6 +205,11 @@ class ChatPort(Protocol):
 
     async def open_direct(self, actor: Actor) -> ConversationRef: ...
 
+    def account(self, to: ConversationRef) -> str:
+        """The platform account `to` is in, the scope of the platform's send limit (a Teams tenant, a Slack
+        workspace), so the outbox paces each account apart; "" where the limit is the bot's own."""
+        ...
+
 
 class ConversationDirectory(Protocol):
     """The conversations the bot knows, as an adapter may use them: remember, forget, look up."""

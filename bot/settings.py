@@ -103,7 +103,7 @@ class Settings(BaseSettings):
     outbox_backoff_seconds: float = Field(2.0, gt=0, validation_alias=_env("TICKETBOT_OUTBOX_BACKOFF_SECONDS"))
     outbox_poll_seconds: float = Field(0.5, gt=0, validation_alias=_env("TICKETBOT_OUTBOX_POLL_SECONDS"))
     outbox_retention_days: float = Field(14.0, gt=0, validation_alias=_env("TICKETBOT_OUTBOX_RETENTION_DAYS"))
-    # The pace the worker sends at per platform (messages per second, JSON such as {"teams": 50}; a platform
+    # The pace the worker sends at per platform account (messages per second, JSON such as {"teams": 50}; a platform
     # left out is paced by its 429s alone): by default the platforms' published per-account limits.
     outbox_send_rates: dict[str, float] = Field(
         default_factory=lambda: dict(SEND_RATES), validation_alias=_env("TICKETBOT_OUTBOX_SEND_RATES")

@@ -79,6 +79,9 @@ class MailPort:
         """Mail cannot be edited: the new state goes out as another mail in the thread."""
         return await self.send(ref.conversation, msg)
 
+    def account(self, to: ConversationRef) -> str:
+        return ""  # one mailbox sends everything
+
     async def open_direct(self, actor: Actor) -> ConversationRef:
         """A new mail to the person: their mail address (a mail identity's id, or the email another platform gave)."""
         address = (actor.user_id if actor.platform == PLATFORM else actor.email or "").strip().lower()

@@ -101,6 +101,9 @@ class SlackPort:
         self.cards.keep(to.conversation_id, ref.message_id, msg.card)
         return ref
 
+    def account(self, to: ConversationRef) -> str:
+        return str(to.data.get("team_id") or "")  # the Web API counts per workspace
+
     async def open_direct(self, actor: Actor) -> ConversationRef:
         if actor.platform != PLATFORM:
             raise DeliveryError(f"A Slack DM needs a Slack user, not a {actor.platform} one.", permanent=True)

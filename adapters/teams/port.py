@@ -92,6 +92,9 @@ class TeamsPort:
         await _delivered(self.adapter.continue_conversation(reference, edit, self.app_id))
         return ref
 
+    def account(self, to: ConversationRef) -> str:
+        return str(to.data.get("tenant_id") or "")  # Teams: 50 a second per app and tenant
+
     async def open_direct(self, actor: Actor) -> ConversationRef:
         """The 1:1 chat with a Teams user: a stored one, or a new one created in a tenant where the bot is
         installed (the configured tenant's first, else the first known)."""

@@ -62,6 +62,9 @@ class WebPort:
         await self.hub.push(ref.conversation.conversation_id, frame)
         return ref
 
+    def account(self, to: ConversationRef) -> str:
+        return ""  # no platform in between, only the browsers
+
     async def open_direct(self, actor: Actor) -> ConversationRef:
         """The web conversation of a web user (their user id is their email)."""
         email = parse_email(actor.user_id) if actor.platform == PLATFORM else None

@@ -66,6 +66,9 @@ class WebexPort:
         thread = ref.conversation.thread_id or ref.message_id
         return await self.send(ref.conversation.in_thread(thread), msg)
 
+    def account(self, to: ConversationRef) -> str:
+        return ""  # Webex limits the bot, whoever it writes to
+
     async def open_direct(self, actor: Actor) -> ConversationRef:
         """The 1:1 space with a Webex person (by person id, or by email for someone the bot has not met): a
         known one, or the person to message (Webex opens the space on the first message)."""

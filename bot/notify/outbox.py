@@ -1,13 +1,14 @@
 """The outbox worker: sends the delivery rows through the platform ports, once each, in order per recipient.
 
 Claiming: each platform with rows waiting is drained by its own task; one statement marks up to `BATCH` of its
-due rows `sending` with a lease (`lease_until`), and they go out at the platform's pace (`bot.notify.pacing`),
-so a long queue for one platform (a fan-out to a thousand Teams chats, sent at the pace Teams accepts) does
-not hold back the others. On PostgreSQL the
-rows are picked with `SELECT … FOR UPDATE SKIP LOCKED`, so several `serve` processes share one outbox and never
-claim the same row; on SQLite (where SQLAlchemy drops SKIP LOCKED) the single `UPDATE … RETURNING` is atomic
-because SQLite has one writer. A row whose lease ran out (its worker crashed) is due again. A row is due only
-when no earlier row of its lane (recipient) is still pending or sending: per recipient, order is kept.
+due rows `sending` with a lease (`lease_until`), and they go out at the pace of each row's platform account
+(a Teams tenant, a Slack workspace: `ChatPort.account`; `bot.notify.pacing`), so a long queue for one
+platform (a fan-out to a thousand Teams chats, sent at the pace Teams accepts) does not hold back the others,
+and one tenant's queue does not hold back another's. On PostgreSQL the rows are picked with
+`SELECT … FOR UPDATE SKIP LOCKED`, so several `serve` processes share one outbox and never claim the same row;
+on SQLite (where SQLAlchemy drops SKIP LOCKED) the single `UPDATE … RETURNING` is atomic because SQLite has
+one writer. A row whose lease ran out (its worker crashed) is due again. A row is due only when no earlier
+row of its lane (recipient) is still pending or sending: per recipient, order is kept.
 
 Sending: a `DeliveryError` that is permanent (403 not in the roster, 404 conversation gone) makes the row
 `dead` at once with the reason; any other failure (429, 5xx, timeouts, refused connections) is retried after
@@ -91,7 +92,7 @@ class OutboxWorker:
         # The rows this worker claimed and has no outcome for yet, with the lease it set (to release only its own).
         self._claims: dict[int, datetime] = {}
         self._recording: set[asyncio.Task[None]] = set()
-        self._pacers: dict[str, Pacer] = {}
+        self._pacers: dict[tuple[str, str], Pacer] = {}  # by platform and account (`ChatPort.account`)
 
     async def run(self) -> None:
         """Send until `stop()` (or cancelled): each platform with rows waiting is drained by its own task, at its
@@ -180,7 +181,8 @@ class OutboxWorker:
                     )
                 wait = (due - utcnow()).total_seconds() if due is not None else None
                 if wait is None or wait > self.settings.outbox_poll_seconds:
-                    self._pacer(platform).forget()
+                    for pacer in self._pacers_of(platform):
+                        pacer.forget()
                     return
                 await asyncio.sleep(max(0.0, wait))
         except asyncio.CancelledError:
@@ -190,17 +192,24 @@ class OutboxWorker:
 
     async def _drain_batch(self, platform: str) -> int:
         rows = await self.claim(platform=platform)
-        self._pacer(platform).release()
+        for pacer in self._pacers_of(platform):
+            pacer.release()
         if rows:
             await asyncio.gather(*(self.deliver(row) for row in rows))
         return len(rows)
 
-    def _pacer(self, platform: str) -> Pacer:
-        if platform not in self._pacers:
+    def _pacer(self, platform: str, account: str) -> Pacer:
+        """The pace of one account of a platform: each Teams tenant and Slack workspace has its own limit, so an
+        MSP's fan-out to twenty tenants goes twenty times as fast as to one."""
+        key = (platform, account)
+        if key not in self._pacers:
             published = SEND_LIMITS.get(platform)
             burst_seconds = published.burst / published.rate if published is not None else 1.0
-            self._pacers[platform] = Pacer(self.settings.outbox_send_rates.get(platform), burst_seconds)
-        return self._pacers[platform]
+            self._pacers[key] = Pacer(self.settings.outbox_send_rates.get(platform), burst_seconds)
+        return self._pacers[key]
+
+    def _pacers_of(self, platform: str) -> list[Pacer]:
+        return [pacer for (of, _account), pacer in self._pacers.items() if of == platform]
 
     async def claim(self, limit: int = BATCH, *, platform: str | None = None) -> list[Delivery]:
         """Mark up to `limit` due rows (of `platform`, when given) as `sending` under a lease, and return them."""
@@ -238,13 +247,15 @@ class OutboxWorker:
 
     async def deliver(self, row: Delivery) -> None:
         """Send one claimed row and record the outcome (the recording runs on even if the send is cut off)."""
-        pacer = self._pacer(row.platform)
+        pacer = self._pacer(row.platform, "")  # until the row's account is known
         lease_left = (row.lease_until - utcnow()).total_seconds() if row.lease_until is not None else 0.0
         token = REQUEST_ID.set(str(row.payload.get(LOG, {}).get("request_id") or uuid.uuid4().hex))
         try:
             try:
+                port, to = await self._destination(row)
+                pacer = self._pacer(row.platform, port.account(to))
                 async with pacer.sending(within=lease_left / 2):
-                    sent, first = await self._send(row)
+                    sent, first = await self._send(port, row, to)
             except Held as held:
                 outcome = self._put_back(row, held.seconds)
             except DeliveryError as exc:
@@ -295,16 +306,19 @@ class OutboxWorker:
         if self.observe is not None:
             self.observe(row.platform, outcome, age)
 
-    async def _send(self, row: Delivery) -> tuple[MessageRef, bool]:
-        """Send the row's message; the sent message, and whether it is the first about its ticket there."""
+    async def _destination(self, row: Delivery) -> tuple[ChatPort, ConversationRef]:
+        """The platform's port and the conversation the row goes to (a person's direct chat opened if need be:
+        that is a call of its own, made before the row waits for its account's pace)."""
         port = self.ports.get(row.platform)
         if port is None:
             raise DeliveryError(f"The {row.platform} platform is not configured in this process.")
         target: dict[str, Any] = dict(row.target)
         if "direct" in target:
-            to = await port.open_direct(Actor(**target["direct"]))
-        else:
-            to = ConversationRef.from_json(target)
+            return port, await port.open_direct(Actor(**target["direct"]))
+        return port, ConversationRef.from_json(target)
+
+    async def _send(self, port: ChatPort, row: Delivery, to: ConversationRef) -> tuple[MessageRef, bool]:
+        """Send the row's message; the sent message, and whether it is the first about its ticket there."""
         message = load_message(row.payload)
         root = await self._thread(row.ticket_id, to) if row.ticket_id is not None else None
         if root is None:

@@ -1,5 +1,5 @@
-"""The outbox's pace per platform: a token bucket at the platform's rate, a cap on sends in flight, and a hold
-after a 429 with Retry-After.
+"""The outbox's pace per platform account (a Teams tenant, a Slack workspace): a token bucket at the
+platform's rate, a cap on sends in flight, and a hold after a 429 with Retry-After.
 
 Without it the worker sent a whole batch at once: the rows over the platform's bucket were refused (429),
 waited their Retry-After as pending rows and were refused again as often as not, and a fan-out to 1,000
@@ -20,7 +20,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 IN_FLIGHT = 8
-"""Sends in flight per platform: 50 a second at up to 160 ms each, and few refused at once after a hold."""
+"""Sends in flight per platform account: 50 a second at up to 160 ms each, and few refused at once after a hold."""
 CUSHION = 0.25
 """Seconds' worth of the platform's bucket the pace leaves unused, so that sends arriving a little closer
 together than they left (the network, a busy event loop) are not refused."""
@@ -39,8 +39,8 @@ class Held(Exception):
 
 
 class Pacer:
-    """One platform's pace: `rate` sends per second (None: only what the 429s say), `burst_seconds` of them at
-    once from idle (less the cushion), `IN_FLIGHT` at most."""
+    """One platform account's pace: `rate` sends per second (None: only what the 429s say), `burst_seconds` of
+    them at once from idle (less the cushion), `IN_FLIGHT` at most."""
 
     def __init__(self, rate: float | None, burst_seconds: float = 1.0) -> None:
         self.known = rate if rate is not None and rate > 0 else None

@@ -57,5 +57,8 @@ class RecordingPort:
         self.sent.append(Sent(ref.conversation, msg, ref.message_id, time.monotonic(), edited=ref.message_id))
         return ref
 
+    def account(self, to: ConversationRef) -> str:
+        return ""
+
     async def open_direct(self, actor: Actor) -> ConversationRef:
         return ConversationRef(self.platform, f"dm:{actor.user_id}", None, "personal", {"user_id": actor.user_id})

@@ -85,3 +85,11 @@ async def test_a_refused_reply_goes_to_the_outbox_once(app, slack):
     assert rows[0].platform == "slack" and rows[0].target["conversation_id"] == "D024BE91L"
     assert "429" in (rows[0].last_error or "")
     assert len(await app.services.tickets.list()) == 1
+
+
+async def test_the_outbox_paces_a_slack_conversation_by_its_workspace(app, slack):
+    body = event("event_callback.message.im.slack-docs.json", text="help")
+    await app.post_event(body)
+    await slack.wait_for("chat.postMessage")
+    ref = await app.services.conversations.get("slack", body["event"]["channel"])
+    assert _port(app).account(ref) == body["team_id"]

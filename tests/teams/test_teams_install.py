@@ -179,3 +179,10 @@ async def test_open_direct_reuses_a_stored_chat_or_creates_one(teams):
     assert sent == MessageRef(other, teams.connector.activities()[-1].answer["id"])
     with pytest.raises(DeliveryError):
         await port.open_direct(Actor("slack", "U1"))
+
+
+async def test_the_outbox_paces_a_teams_conversation_by_its_tenant(teams):
+    added = teams.sample(TEAM_ADD)
+    await teams.post(added)
+    ref = await teams.services.conversations.get("teams", TEAM_CHANNEL)
+    assert teams.services.ports["teams"].account(ref) == added["channelData"]["tenant"]["id"]
