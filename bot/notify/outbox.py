@@ -92,7 +92,7 @@ class OutboxWorker:
         # The rows this worker claimed and has no outcome for yet, with the lease it set (to release only its own).
         self._claims: dict[int, datetime] = {}
         self._recording: set[asyncio.Task[None]] = set()
-        self._pacers: dict[tuple[str, str], Pacer] = {}  # by platform and account (`ChatPort.account`)
+        self._pacers: dict[str, dict[str, Pacer]] = {}  # by platform, then account (`ChatPort.account`)
 
     async def run(self) -> None:
         """Send until `stop()` (or cancelled): each platform with rows waiting is drained by its own task, at its
@@ -181,7 +181,7 @@ class OutboxWorker:
                     )
                 wait = (due - utcnow()).total_seconds() if due is not None else None
                 if wait is None or wait > self.settings.outbox_poll_seconds:
-                    for pacer in self._pacers_of(platform):
+                    for pacer in self._pacers.get(platform, {}).values():
                         pacer.forget()
                     return
                 await asyncio.sleep(max(0.0, wait))
@@ -192,7 +192,7 @@ class OutboxWorker:
 
     async def _drain_batch(self, platform: str) -> int:
         rows = await self.claim(platform=platform)
-        for pacer in self._pacers_of(platform):
+        for pacer in self._pacers.get(platform, {}).values():
             pacer.release()
         if rows:
             await asyncio.gather(*(self.deliver(row) for row in rows))
@@ -201,15 +201,12 @@ class OutboxWorker:
     def _pacer(self, platform: str, account: str) -> Pacer:
         """The pace of one account of a platform: each Teams tenant and Slack workspace has its own limit, so an
         MSP's fan-out to twenty tenants goes twenty times as fast as to one."""
-        key = (platform, account)
-        if key not in self._pacers:
+        accounts = self._pacers.setdefault(platform, {})
+        if account not in accounts:
             published = SEND_LIMITS.get(platform)
             burst_seconds = published.burst / published.rate if published is not None else 1.0
-            self._pacers[key] = Pacer(self.settings.outbox_send_rates.get(platform), burst_seconds)
-        return self._pacers[key]
-
-    def _pacers_of(self, platform: str) -> list[Pacer]:
-        return [pacer for (of, _account), pacer in self._pacers.items() if of == platform]
+            accounts[account] = Pacer(self.settings.outbox_send_rates.get(platform), burst_seconds)
+        return accounts[account]
 
     async def claim(self, limit: int = BATCH, *, platform: str | None = None) -> list[Delivery]:
         """Mark up to `limit` due rows (of `platform`, when given) as `sending` under a lease, and return them."""
@@ -247,7 +244,7 @@ class OutboxWorker:
 
     async def deliver(self, row: Delivery) -> None:
         """Send one claimed row and record the outcome (the recording runs on even if the send is cut off)."""
-        pacer = self._pacer(row.platform, "")  # until the row's account is known
+        pacer: Pacer | None = None  # known with the row's conversation; a refused direct-chat opening holds none
         lease_left = (row.lease_until - utcnow()).total_seconds() if row.lease_until is not None else 0.0
         token = REQUEST_ID.set(str(row.payload.get(LOG, {}).get("request_id") or uuid.uuid4().hex))
         try:
@@ -259,7 +256,7 @@ class OutboxWorker:
             except Held as held:
                 outcome = self._put_back(row, held.seconds)
             except DeliveryError as exc:
-                if exc.status == 429 and exc.retry_after is not None:
+                if pacer is not None and exc.status == 429 and exc.retry_after is not None:
                     pacer.refused(exc.retry_after)
                 outcome = self._failed(row, exc)
             except Exception as exc:  # an adapter bug must not stop the worker; the row is retried
