@@ -10,9 +10,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypedDict, Unpack
+from typing import TYPE_CHECKING, Any, Unpack
 
-from sqlalchemy import CompoundSelect, Select, bindparam, column, false, func, insert, or_, select, table, union, update
+from sqlalchemy import bindparam, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload, make_transient_to_detached
 from sqlalchemy.orm.exc import StaleDataError
@@ -21,6 +21,7 @@ from bot.desk import policy
 from bot.desk.boards import all_boards, board_called
 from bot.desk.errors import Conflict, Invalid, NotFound, Unchanged
 from bot.desk.events import EventPlanner
+from bot.desk.listing import ListFilters, listing
 from bot.desk.principal import Principal
 from bot.desk.priorities import normalize_priority
 from bot.facts import DESCRIPTION_MAX, NOTE_MAX, PRIORITIES, TICKET_NUMBER_MAX, TITLE_MAX
@@ -46,10 +47,6 @@ if TYPE_CHECKING:
     from bot.seam import Attachment
 
 SHOWN_DIGITS = 40
-LIKE_ESCAPE = "\\"
-TRIGRAM = 3  # the shortest word a trigram index can find
-# The SQLite full-text table (migration 0008): rowid is the ticket id; its hidden column of the same name MATCHes.
-TICKETS_FTS = table("tickets_fts", column("rowid"), column("tickets_fts"))
 # A create writes its rows with these Core INSERTs rather than through the ORM's flush: the flush of a new
 # ticket, its timeline entry and its event cost 1.1 ms of a 5.3 ms create in-process.
 _INSERT_TICKET = insert(table_of(Ticket)).returning(table_of(Ticket).c.id)
@@ -68,23 +65,6 @@ _WHOLE_TICKET = _BY_NUMBER.options(joinedload(Ticket.assignees), joinedload(Tick
 _LOCKED = _BY_NUMBER.with_for_update(of=Ticket).execution_options(populate_existing=True)
 
 
-class ListFilters(TypedDict, total=False):
-    """What a ticket list may be filtered by (`TicketService.list`). `involving` keeps the tickets the principal
-    requested or is assigned to (`my tickets`); `offset` skips that many (50 tickets a page unless `limit` says
-    otherwise), `before` keeps only tickets numbered below it (the API's cursor)."""
-
-    board: str | None
-    status: str | None
-    assignee_id: int | None
-    requester: Principal | None
-    involving: Principal | None
-    open_only: bool
-    words: str | None
-    limit: int
-    offset: int
-    before: int | None
-
-
 @dataclass(frozen=True)
 class Origin:
     """Where a ticket was opened: platform, conversation and message."""
@@ -92,11 +72,6 @@ class Origin:
     platform: str | None = None
     conversation: str | None = None
     message: str | None = None
-
-
-def literal(word: str) -> str:
-    """`word` for a LIKE pattern that matches it literally: `%`, `_` and the escape character escaped."""
-    return word.replace(LIKE_ESCAPE, LIKE_ESCAPE * 2).replace("%", LIKE_ESCAPE + "%").replace("_", LIKE_ESCAPE + "_")
 
 
 def _shown(number: int) -> str:
@@ -139,25 +114,6 @@ def _known(session: AsyncSession, ticket: Ticket) -> None:
     one, so that a change later in the same transaction is an UPDATE of that row."""
     make_transient_to_detached(ticket)
     session.add(ticket)
-
-
-def _requested_by(principal: Principal) -> list[Any]:
-    conditions: list[Any] = []
-    if principal.member_id is not None:
-        conditions.append(Ticket.requester_member_id == principal.member_id)
-    if principal.identity_id is not None:
-        conditions.append(Ticket.requester_identity_id == principal.identity_id)
-    return conditions
-
-
-def _involving(principal: Principal) -> CompoundSelect | None:
-    """The ids of the tickets the principal requested or is assigned to, as a UNION of index lookups (an OR
-    of the three, with the assignee as a correlated EXISTS, made both databases scan the tickets in number order
-    and test each one: 0.3 s for `my tickets` at 100,000 tickets)."""
-    parts: list[Select[Any]] = [select(Ticket.id).where(condition) for condition in _requested_by(principal)]
-    if principal.member_id is not None:
-        parts.append(select(ticket_assignees.c.ticket_id).where(ticket_assignees.c.member_id == principal.member_id))
-    return union(*parts) if parts else None
 
 
 def _change(field: str, old: Any, new: Any) -> dict[str, Any]:
@@ -396,7 +352,8 @@ class TicketService:
         """Tickets, newest first, filtered by board, status name, assignee, requester, openness and words
         (`ListFilters`)."""
         async with self.db.sessions() as session:
-            return (await session.scalars(self._listing(filters))).unique().all()
+            statement, values = listing(filters, sqlite=self.db.dialect == "sqlite")
+            return (await session.scalars(statement, values)).unique().all()
 
     async def list_read(self, **filters: Unpack[ListFilters]) -> Sequence[TicketRead]:
         """`list` (the same filters) as list cards show the tickets, read without ORM objects: loading a page
@@ -404,62 +361,9 @@ class TicketService:
         from bot.desk.views import read_tickets  # the views (and the card model) stay out of the CLI's list path
 
         async with self.db.sessions() as session:
-            ids = (await session.scalars(self._listing(filters).with_only_columns(Ticket.id))).all()
+            statement, values = listing(filters, sqlite=self.db.dialect == "sqlite", ids_only=True)
+            ids = (await session.scalars(statement, values)).all()
             return await read_tickets(session, ids)
-
-    def _listing(self, filters: ListFilters) -> Select[Any]:
-        board, status, words = filters.get("board"), filters.get("status"), filters.get("words")
-        before, assignee_id = filters.get("before"), filters.get("assignee_id")
-        requester, involving = filters.get("requester"), filters.get("involving")
-        limit, offset = filters.get("limit", 50), filters.get("offset", 0)
-        query = select(Ticket).join(Ticket.status).order_by(Ticket.number.desc()).limit(limit).offset(offset)
-        if before is not None:
-            query = query.where(Ticket.number < before)
-        if board:
-            query = query.join(Ticket.board).where(func.lower(Board.name) == board.lower())
-        if status:
-            query = query.where(func.lower(Status.name) == status.lower())
-        if filters.get("open_only", False):
-            query = query.where(Status.is_closed.is_(False))
-        if assignee_id is not None:
-            assigned = select(ticket_assignees.c.ticket_id).where(ticket_assignees.c.member_id == assignee_id)
-            query = query.where(Ticket.id.in_(assigned))
-        if requester is not None:
-            mine = _requested_by(requester)
-            query = query.where(or_(*mine)) if mine else query.where(false())
-        if involving is not None:
-            theirs = _involving(involving)
-            query = query.where(Ticket.id.in_(theirs)) if theirs is not None else query.where(false())
-        return self._matching(query, (words or "").split())
-
-    def _matching(self, query: Select[Any], words: Sequence[str]) -> Select[Any]:
-        """Only tickets whose title or description contains every word, literally (`100%` is no wildcard).
-
-        Words of three characters or more go through the trigram index (SQLite FTS5 `tickets_fts`, PostgreSQL
-        pg_trgm GIN indexes behind `lower(...) LIKE`); shorter words have no trigram and are matched by LIKE.
-        """
-        indexed = [w for w in words if len(w) >= TRIGRAM]
-        if self.db.dialect == "sqlite" and indexed:
-            phrases = " ".join('"' + w.replace('"', '""') + '"' for w in indexed)
-            # The index drives, newest match first (FTS5 walks rowids backwards without sorting), and the query
-            # stops at the page's end: a word in 10% of 100,000 tickets no longer sorts 10,000 of them. Ticket
-            # ids grow with numbers (both are given in the create's transaction, the number under the counter).
-            query = (
-                query.join(TICKETS_FTS, TICKETS_FTS.c.rowid == Ticket.id)
-                .where(TICKETS_FTS.c.tickets_fts.op("MATCH")(phrases))
-                .order_by(None)
-                .order_by(TICKETS_FTS.c.rowid.desc())
-            )
-            words = [w for w in words if len(w) < TRIGRAM]
-        for word in words:
-            pattern = "%" + literal(word.lower()) + "%"
-            query = query.where(
-                or_(
-                    func.lower(Ticket.title).like(pattern, escape=LIKE_ESCAPE),
-                    func.lower(Ticket.description).like(pattern, escape=LIKE_ESCAPE),
-                )
-            )
-        return query
 
     async def update(
         self,

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import CompoundSelect, Select, bindparam, case, func, literal_column, select, union_all
+from sqlalchemy import CompoundSelect, Row, Select, bindparam, case, func, literal_column, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.desk import policy
@@ -28,8 +28,8 @@ from storage.db import Database
 from storage.models import Attachment, Board, Category, Member, Note, Status, Ticket, table_of, ticket_assignees
 
 
-def note_view(note: Note) -> NoteView:
-    """A note as a card shows it."""
+def note_view(note: Note | Row[Any]) -> NoteView:
+    """A note (its ORM object or a row of its columns) as a card shows it."""
     return NoteView(
         id=note.uid, author=note.author_name, text=note.text, internal=note.internal, created_at=note.created_at
     )
@@ -108,7 +108,7 @@ def read_of(ticket: Ticket) -> TicketRead:
 
 def _view(
     ticket: TicketRead,
-    latest: Note | None,
+    latest: NoteView | None,
     viewer: Principal | None,
     *,
     notes: int = 0,
@@ -128,7 +128,7 @@ def _view(
         version=ticket.version,
         created_at=ticket.created_at,
         updated_at=ticket.updated_at,
-        latest_note=note_view(latest) if latest else None,
+        latest_note=latest,
         statuses=ticket.statuses,
         actions=policy.ticket_verbs(viewer, ticket) if viewer is not None else None,
         notes=notes,
@@ -182,12 +182,24 @@ def _names() -> CompoundSelect:
     return union_all(statuses, assignees).order_by("kind", "owner", "position", "name")
 
 
+def _latest_public_notes() -> Select:
+    """Each ticket's latest public note: (ticket id, then the columns `note_view` reads)."""
+    n = table_of(Note).c
+    latest = (
+        select(func.max(n.id))
+        .where(n.ticket_id.in_(bindparam("tickets", expanding=True)), n.internal.is_(False))
+        .group_by(n.ticket_id)
+    )
+    return select(n.ticket_id, n.uid, n.author_name, n.text, n.internal, n.created_at).where(n.id.in_(latest))
+
+
 # Built once, on the tables' columns: a card is read on nearly every turn, and building the statements cost as
 # much as running them.
 _OVERVIEW = {internal: select(*_overview(bindparam("ticket"), internal=internal)) for internal in (False, True)}
 _READ = {internal: _read(overview=internal).where(table_of(Ticket).c.number == bindparam("number")) for internal in (False, True)}
 _READ_MANY = _read(overview=None).where(table_of(Ticket).c.id.in_(bindparam("ids", expanding=True)))
 _NAMES = _names()
+_LATEST_PUBLIC_NOTES = _latest_public_notes()
 
 
 def _as_read(row: Any, names: dict[tuple[int, int], list[str]], **overview: Any) -> TicketRead:
@@ -239,23 +251,18 @@ async def ticket_view_in(session: AsyncSession, ticket: Ticket | TicketRead, vie
         count, latest_id, attached = read.overview
     else:
         count, latest_id, attached = (await session.execute(_OVERVIEW[internal], {"ticket": read.id})).one()
-    latest = await session.get(Note, latest_id) if latest_id is not None else None
+    note = await session.get(Note, latest_id) if latest_id is not None else None
     attachments = await _attachments(session, read.id, viewer) if attached else ()
-    return _view(read, latest, viewer, notes=count or 0, attachments=attachments)
+    return _view(read, note_view(note) if note else None, viewer, notes=count or 0, attachments=attachments)
 
 
-async def latest_public_notes(db: Database, ticket_ids: Sequence[int]) -> dict[int, Note]:
+async def latest_public_notes(db: Database, ticket_ids: Sequence[int]) -> dict[int, NoteView]:
     """The latest public note of each of these tickets (by ticket id), in one query; tickets without one are absent."""
     if not ticket_ids:
         return {}
-    latest = (
-        select(func.max(Note.id))
-        .where(Note.ticket_id.in_(ticket_ids), Note.internal.is_(False))
-        .group_by(Note.ticket_id)
-    )
     async with db.sessions() as session:
-        notes = (await session.scalars(select(Note).where(Note.id.in_(latest)))).all()
-    return {note.ticket_id: note for note in notes}
+        rows = (await session.execute(_LATEST_PUBLIC_NOTES, {"tickets": list(ticket_ids)})).all()
+    return {row.ticket_id: note_view(row) for row in rows}
 
 
 async def ticket_views(

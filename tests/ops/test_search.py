@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy import text
 
+from bot.desk.listing import listing
 from bot.desk.principal import CLI_ADMIN, Principal
 from bot.desk.views import latest_public_notes, ticket_views
 
@@ -75,6 +76,21 @@ async def test_my_tickets_pages_through_requested_and_assigned_newest_first(serv
                                                                   offset=offset)] for offset in range(0, 10, 2)]
     assert [n for page in pages for n in page] == expected
     assert all(len(page) == 2 for page in pages[: len(expected) // 2])
+
+
+async def test_one_statement_serves_every_member_of_a_shape_with_their_own_tickets(services):
+    alice = await services.members.add("Alice", "alice@example.com")
+    bob = await services.members.add("Bob", "bob@example.com")
+    as_alice, as_bob = Principal(name="Alice", member_id=alice.id), Principal(name="Bob", member_id=bob.id)
+    hers = await services.tickets.create(CLI_ADMIN, title="Alice's printer", requester=as_alice)
+    his = await services.tickets.create(CLI_ADMIN, title="Bob's printer", requester=as_bob)
+    sqlite = services.db.dialect == "sqlite"
+    statement_a, _ = listing({"involving": as_alice, "words": "printer"}, sqlite=sqlite)
+    statement_b, _ = listing({"involving": as_bob, "words": "printer"}, sqlite=sqlite)
+    assert statement_a is statement_b
+    assert [t.number for t in await services.tickets.list(involving=as_alice, words="printer")] == [hers.number]
+    assert [t.number for t in await services.tickets.list(involving=as_bob, words="printer")] == [his.number]
+    assert [t.number for t in await services.tickets.list(involving=as_bob, words="alice")] == []
 
 
 async def test_the_latest_public_notes_of_a_page_come_in_one_query(services):
