@@ -13,6 +13,7 @@ Signature helpers compare in constant time and treat a header that is not ASCII 
 from __future__ import annotations
 
 import asyncio
+import gc
 import hashlib
 import hmac
 import json
@@ -255,7 +256,12 @@ async def serve_until_stopped(
     let the requests in flight finish for up to `shutdown_timeout` seconds, run the app's cleanup (where the
     outbox worker releases its claims, `bot.app`). `side` (the metrics' own listener) is served on
     side_host:side_port alongside, and stopped after `app`. The request log middleware writes one line per
-    request, so aiohttp's own access log is off."""
+    request, so aiohttp's own access log is off.
+
+    Once listening, what start-up built (the modules, the app, the SDK clients: objects that live as long as the
+    process) is frozen out of the garbage collector. A full collection walked all of it, a pause of up to 0.1 s
+    in the middle of a turn a few times a minute under load: it was most of a create's p99 at 16 conversations
+    (150–190 ms, 80–110 ms frozen)."""
     runner = BotRunner(app, handle_signals=False, access_log=None, shutdown_timeout=shutdown_timeout)
     side_runner = BotRunner(side, handle_signals=False, access_log=None, shutdown_timeout=1) if side else None
     await runner.setup()
@@ -271,6 +277,8 @@ async def serve_until_stopped(
         if side_runner is not None:
             await web.TCPSite(side_runner, side_host, side_port).start()
             log.info("metrics on http://%s:%s/metrics", side_host, side_port)
+        gc.collect()  # start-up's own garbage first, or it would be frozen with the rest
+        gc.freeze()
         await stop.wait()
         log.info("stopping: no new connections; up to %.1f s for the turns and deliveries in flight", shutdown_timeout)
     finally:

@@ -1,8 +1,11 @@
-"""`ticketbot serve` as a real process: graceful shutdown on SIGTERM, JSON log lines, no secret in them."""
+"""`ticketbot serve` as a real process: graceful shutdown on SIGTERM, JSON log lines, no secret in them; and what
+serving does to the garbage collector, in-process."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import gc
 import json
 import os
 import signal
@@ -13,6 +16,7 @@ from pathlib import Path
 import aiohttp
 from aiohttp import web
 
+from bot.web import serve_until_stopped
 from tests.fakes.bot_connector import BotConnectorStub
 from tests.teams.helpers import payload
 
@@ -155,3 +159,24 @@ async def test_metrics_on_a_port_of_their_own_are_not_on_the_bots_port(tmp_path)
             assert await asyncio.wait_for(proc.wait(), 15) == 0
     assert 'ticketbot_http_requests_total{method="GET",route="/healthz",status="200"}' in text
     assert 'ticketbot_http_requests_total{method="GET",route="unmatched",status="404"} 1.0' in text
+
+
+async def test_once_listening_what_start_up_built_is_frozen_out_of_the_garbage_collector():
+    async def ok(_request: web.Request) -> web.Response:
+        return web.Response(text="ok")
+
+    app = web.Application()
+    app.router.add_get("/healthz", ok)
+    gc.unfreeze()
+    port = _free_port()
+    serving = asyncio.create_task(serve_until_stopped(app, "127.0.0.1", port, shutdown_timeout=1))
+    try:
+        assert gc.get_freeze_count() == 0
+        async with aiohttp.ClientSession() as http:
+            await _wait_until_up(http, f"http://127.0.0.1:{port}")
+        assert gc.get_freeze_count() > 0
+    finally:
+        serving.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await serving
+        gc.unfreeze()
