@@ -8,6 +8,7 @@ from typing import Any
 from bot.desk.errors import Invalid
 from bot.desk.priorities import normalize_priority
 from bot.desk.tickets import Origin, clean_title
+from bot.desk.views import opened
 from bot.facts import PRIORITIES
 from bot.seam import Reply
 from dialogs.engine import AskAgain, Question, Turn, choose, pick
@@ -123,5 +124,6 @@ class CreateDialog:
             category=data.get("category"),
             origin=Origin(event.conversation.platform, event.conversation.conversation_id, event.idempotency_key),
         )
-        message = await ticket_message(turn.desk, ticket, viewer=turn.principal, notice=f"Created ticket #{ticket.number}.")
+        read = opened(ticket, attached=False)
+        message = await ticket_message(turn.desk, read, viewer=turn.principal, notice=f"Created ticket #{ticket.number}.")
         return Reply(messages=(message,))

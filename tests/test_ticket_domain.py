@@ -206,6 +206,22 @@ async def test_a_ticket_created_and_changed_in_one_transaction_is_one_row_change
     assert [entry.action for entry in await services.tickets.history(ticket.number)] == ["created", "updated", "assigned"]
 
 
+async def test_a_ticket_just_opened_makes_the_same_card_without_reading_its_notes(services):
+    from bot.desk.views import opened, ticket_view
+    from bot.seam import Attachment
+
+    member = await services.members.principal_for(Actor("slack", "U778", "Alice A", "alice@example.com"))
+    guest = await services.members.principal_for(Actor("slack", "U777", "Gus Guest"))
+    plain = await services.tickets.create(guest, title="Printer jams")
+    files = [Attachment("jam.png", "image/png", "https://files.example/jam.png")]
+    attached = await services.tickets.create(guest, title="Scanner jams", attachments=files)
+    for ticket, has_files in ((plain, False), (attached, True)):
+        for viewer in (member, guest, CLI_ADMIN, None):
+            shown = await ticket_view(services.db, opened(ticket, attached=has_files), viewer)
+            assert shown == await ticket_view(services.db, await services.tickets.get(ticket.number), viewer)
+            assert [a.name for a in shown.attachments] == (["jam.png"] if has_files else [])
+
+
 async def test_a_ticket_read_for_showing_makes_the_same_card_as_the_loaded_ticket(services):
     from bot.desk.views import ticket_view, ticket_views
     from bot.seam import Attachment

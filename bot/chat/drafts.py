@@ -18,6 +18,7 @@ from bot.chat.turn import ChatTurn
 from bot.desk import policy
 from bot.desk.errors import Forbidden, Invalid
 from bot.desk.tickets import Origin
+from bot.desk.views import opened
 from bot.seam import Actor, Attachment, OutboundMessage, Reply
 from cards.builders import create_form
 from cards.views import DraftView
@@ -93,6 +94,7 @@ async def confirm(turn: ChatTurn, key: DialogKey, state: State, edits: Mapping[s
     requester = await turn.desk.members.principal_for(
         Actor(author["platform"], author["user_id"], author.get("name") or "", author.get("email"))
     )
+    attachments = tuple(Attachment(**a) for a in data.get("attachments", ()))
     ticket = await turn.desk.tickets.create(
         turn.principal,
         title=fields["title"],
@@ -102,12 +104,13 @@ async def confirm(turn: ChatTurn, key: DialogKey, state: State, edits: Mapping[s
         category=fields["category"] or None,
         requester=requester,
         origin=Origin(turn.key.platform, turn.key.conversation_id, origin_of(data["id"])),
-        attachments=tuple(Attachment(**a) for a in data.get("attachments", ())),
+        attachments=attachments,
     )
     await turn.dialogs.store.clear(key)
     on_behalf = "" if requester.identity_id == turn.principal.identity_id else f" for {requester.name}"
     return await ticket_message(
-        turn.desk, ticket, viewer=turn.principal, notice=f"Created ticket #{ticket.number}{on_behalf}."
+        turn.desk, opened(ticket, attached=bool(attachments)), viewer=turn.principal,
+        notice=f"Created ticket #{ticket.number}{on_behalf}.",
     )
 
 
@@ -126,7 +129,8 @@ async def _create_from_form(turn: ChatTurn, values: Mapping[str, Any]) -> Outbou
         origin=Origin(turn.key.platform, turn.key.conversation_id, turn.event.idempotency_key),
         attachments=turn.event.attachments,
     )
-    return await ticket_message(turn.desk, ticket, viewer=turn.principal, notice=f"Created ticket #{ticket.number}.")
+    read = opened(ticket, attached=bool(turn.event.attachments))
+    return await ticket_message(turn.desk, read, viewer=turn.principal, notice=f"Created ticket #{ticket.number}.")
 
 
 async def press_create(turn: ChatTurn, values: Mapping[str, Any]) -> Reply:

@@ -106,6 +106,14 @@ def read_of(ticket: Ticket) -> TicketRead:
     )
 
 
+def opened(ticket: Ticket, *, attached: bool) -> TicketRead:
+    """A ticket this change just opened, as its card reads it: it has no notes yet, so its overview is known
+    for every viewer and the card needs no statement of its own."""
+    read = read_of(ticket)
+    read.overview, read.overview_internal = (0, None, attached), True
+    return read
+
+
 def _view(
     ticket: TicketRead,
     latest: NoteView | None,
@@ -243,14 +251,25 @@ async def read_tickets(session: AsyncSession, ids: Sequence[int]) -> list[Ticket
     return [_as_read(rows[i], names) for i in ids if i in rows]
 
 
+def _overview_for(read: TicketRead, internal: bool) -> tuple[int, int | None, bool] | None:
+    """The overview `read` carries if it is the one a viewer who does (or does not) see internal notes gets;
+    None when it is to be read. One read for a viewer who sees internal notes that found none means no note at
+    all: it is every viewer's."""
+    if read.overview is None:
+        return None
+    fits = read.overview_internal == internal or (read.overview_internal and read.overview[0] == 0)
+    return read.overview if fits else None
+
+
 async def ticket_view_in(session: AsyncSession, ticket: Ticket | TicketRead, viewer: Principal | None = None) -> TicketView:
     """`ticket_view` inside an open session (the notification planner runs inside the change's transaction)."""
     read = ticket if isinstance(ticket, TicketRead) else read_of(ticket)
     internal = _sees_internal(viewer)
-    if read.overview is not None and read.overview_internal == internal:
-        count, latest_id, attached = read.overview
-    else:
+    overview = _overview_for(read, internal)
+    if overview is None:
         count, latest_id, attached = (await session.execute(_OVERVIEW[internal], {"ticket": read.id})).one()
+    else:
+        count, latest_id, attached = overview
     note = await session.get(Note, latest_id) if latest_id is not None else None
     attachments = await _attachments(session, read.id, viewer) if attached else ()
     return _view(read, note_view(note) if note else None, viewer, notes=count or 0, attachments=attachments)
