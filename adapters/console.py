@@ -18,6 +18,7 @@ import asyncio
 import itertools
 import os
 import select
+import signal
 import sys
 import threading
 import uuid
@@ -47,6 +48,13 @@ GREETING = (
 )
 
 T = TypeVar("T")
+
+
+def _interrupt() -> None:
+    """Ctrl-C, as the loop's own signal handler: asyncio's default one runs only once the loop's thread wakes,
+    and a signal the kernel gives to another thread (the blocked read's, SQLite's) does not wake it, so the chat
+    went on waiting for a line; the loop's handler is woken by whichever thread takes the signal."""
+    raise KeyboardInterrupt
 
 
 async def off_loop(read: Callable[[str], T], prompt: str) -> T:
@@ -251,7 +259,16 @@ class ConsoleChat:
         return match or element.value or answer
 
     async def run(self) -> None:
-        """Greet (recalling what was left open), then chat until the user says quit or the input ends."""
+        """Greet (recalling what was left open), then chat until the user says quit or the input ends; Ctrl-C
+        ends it at once."""
+        loop = asyncio.get_running_loop()
+        loop.add_signal_handler(signal.SIGINT, _interrupt)
+        try:
+            await self._chat()
+        finally:
+            loop.remove_signal_handler(signal.SIGINT)
+
+    async def _chat(self) -> None:
         self.show(f"Chatting with {self.bot_name} as {self.actor.name}.\n{GREETING}")
         left_open = await self.core.pending(self.conversation, self.actor)
         if left_open is not None:

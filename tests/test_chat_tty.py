@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
 import pty
@@ -144,4 +145,19 @@ def test_ctrl_c_while_waiting_for_input_leaves_the_chat(env):
         terminal.wait_for("you> ")
         terminal.process.send_signal(signal.SIGINT)  # what Ctrl-C sends to the terminal's foreground process
         assert terminal.process.wait(timeout=10) != 0  # it ends instead of waiting for a line that never comes
+        assert "Traceback" not in terminal.drain()
+
+
+def test_ctrl_c_taken_by_another_thread_still_leaves_the_chat(env):
+    """The kernel gives a process's signal to any thread that does not block it; sent to each thread but the
+    main one (the blocked read's, SQLite's), Ctrl-C still ends the chat."""
+    tgkill = ctypes.CDLL(None, use_errno=True).tgkill
+    with Terminal(env) as terminal:
+        terminal.wait_for("you> ")
+        pid = terminal.process.pid
+        others = [int(tid) for tid in os.listdir(f"/proc/{pid}/task") if int(tid) != pid]
+        assert others
+        for tid in others:
+            tgkill(pid, tid, signal.SIGINT)
+        assert terminal.process.wait(timeout=10) != 0
         assert "Traceback" not in terminal.drain()
