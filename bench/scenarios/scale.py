@@ -129,10 +129,9 @@ async def _plans(services: Services) -> list[str]:
 
     def capture(_conn, _cursor, statement, params, _context, _many) -> None:
         if statement.lstrip().startswith("SELECT tickets.") and "FROM tickets" in statement:
-            what = label[0]
-            if what == "my tickets":  # the requester's list, then the assignee's
-                what += " (as requester)" if not captured else " (as assignee)"
-            captured.append((what, params, statement))
+            # A list reads the page's ticket ids, then those tickets with their status, board and category.
+            part = "the page's tickets" if captured and captured[-1][0].startswith(label[0]) else "the page's ids"
+            captured.append((f"{label[0]}: {part}", params, statement))
 
     sync = services.db.engine.sync_engine
     event.listen(sync, "before_cursor_execute", capture)
