@@ -16,12 +16,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any, TypeVar
 
 from sqlalchemy import CompoundSelect, Row, Select, bindparam, case, func, literal_column, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.desk import policy
+from bot.desk.listing import SHAPES_KEPT
 from bot.desk.principal import Principal
 from cards.views import AttachmentView, NoteView, TicketView
 from storage.db import Database
@@ -205,7 +207,7 @@ def _latest_public_notes() -> Select:
 # much as running them.
 _OVERVIEW = {internal: select(*_overview(bindparam("ticket"), internal=internal)) for internal in (False, True)}
 _READ = {internal: _read(overview=internal).where(table_of(Ticket).c.number == bindparam("number")) for internal in (False, True)}
-_READ_MANY = _read(overview=None).where(table_of(Ticket).c.id.in_(bindparam("ids", expanding=True)))
+_READ_PAGE = _read(overview=None).order_by(table_of(Ticket).c.number.desc())
 _NAMES = _names()
 _LATEST_PUBLIC_NOTES = _latest_public_notes()
 
@@ -243,13 +245,19 @@ async def read_ticket(session: AsyncSession, number: int, viewer: Principal | No
     return _as_read(row, await _names_of(session, [row]), overview=overview, overview_internal=internal)
 
 
-async def read_tickets(session: AsyncSession, ids: Sequence[int]) -> list[TicketRead]:
-    """These tickets (in this order) as list cards show them: two statements however many there are."""
-    if not ids:
-        return []
-    rows = {row.id: row for row in (await session.execute(_READ_MANY, {"ids": list(ids)})).all()}
-    names = await _names_of(session, list(rows.values()))
-    return [_as_read(rows[i], names) for i in ids if i in rows]
+@lru_cache(maxsize=SHAPES_KEPT)
+def _page_of(ids: Select) -> Select:
+    # One per list statement (`bot.desk.listing` keeps one per shape of filters, as many as this).
+    return _READ_PAGE.where(table_of(Ticket).c.id.in_(ids))
+
+
+async def read_page(session: AsyncSession, ids: Select, values: dict[str, Any]) -> list[TicketRead]:
+    """The tickets the list statement `ids` (run with `values`) finds, newest first, as list cards show them:
+    two statements however many there are (the tickets with their status, board and category, in the same
+    statement as the list; then the workflows and the assignees)."""
+    rows = (await session.execute(_page_of(ids), values)).all()
+    names = await _names_of(session, rows) if rows else {}
+    return [_as_read(row, names) for row in rows]
 
 
 def _overview_for(read: TicketRead, internal: bool) -> tuple[int, int | None, bool] | None:
