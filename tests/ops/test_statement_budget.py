@@ -9,7 +9,8 @@ no dialog-state delete when none was stored, a new ticket's card in one statemen
 came with their workflows in one statement and a board without categories needed no statement to say so, then
 15 until the planner read the board's rules and the active forwards in one statement, then 14 until the card of
 a ticket just opened needed no statement: it has no notes to count); a `show` went from 9
-to 7 when the ticket, its assignees and its board's workflow came in one statement.
+to 7 when the ticket, its assignees and its board's workflow came in one statement; `my tickets` from 10 to 9 when
+the page's tickets came in the list's own statement.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ CREATE_STATEMENTS = 13
 CREATE_TRANSACTIONS = 1
 SHOW_STATEMENTS = 7
 SHOW_TRANSACTIONS = 1
+MY_TICKETS_STATEMENTS = 9
+MY_TICKETS_TRANSACTIONS = 1
 
 
 @dataclass
@@ -73,3 +76,14 @@ async def test_a_show_stays_within_its_statement_budget(services):
     assert "Printer on 3 is jammed" in texts(reply)
     assert len(tally.statements) <= SHOW_STATEMENTS, tally.statements
     assert tally.transactions <= SHOW_TRANSACTIONS
+
+
+async def test_my_tickets_stays_within_its_statement_budget(services):
+    chat = Chat(services)
+    for i in range(12):  # more than a page, so the turn also keeps the next page for `more`
+        await chat.say(f"Title: Printer {i} is jammed")
+    with counting(services.db.engine) as tally:
+        reply = await chat.say("my tickets")
+    assert "Printer 11 is jammed" in texts(reply)
+    assert len(tally.statements) <= MY_TICKETS_STATEMENTS, tally.statements
+    assert tally.transactions <= MY_TICKETS_TRANSACTIONS
