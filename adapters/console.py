@@ -26,6 +26,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any, TextIO, TypeVar
 
+from bot.facts import EXIT_INTERRUPTED
 from bot.seam import Actor, ConversationRef, Core, EventKind, InboundEvent, OutboundMessage, Reply
 from cards import verbs
 from cards.model import Button, Card, ChoiceInput, Prompt, TextInput
@@ -50,11 +51,22 @@ GREETING = (
 T = TypeVar("T")
 
 
-def _interrupt() -> None:
-    """Ctrl-C, as the loop's own signal handler: asyncio's default one runs only once the loop's thread wakes,
-    and a signal the kernel gives to another thread (the blocked read's, SQLite's) does not wake it, so the chat
-    went on waiting for a line; the loop's handler is woken by whichever thread takes the signal."""
-    raise KeyboardInterrupt
+class _Interrupt:
+    """Ctrl-C, as the loop's own signal handler: the first press ends the chat (the services close as usual), a
+    second one while that runs exits at once, without a traceback, as a second Ctrl-C does elsewhere.
+
+    asyncio's default handler runs only once the loop's thread wakes, and a signal the kernel gives to another
+    thread (the blocked read's, SQLite's) does not wake it, so the chat went on waiting for a line; the loop's own
+    handler is woken by whichever thread takes the signal."""
+
+    def __init__(self) -> None:
+        self.pressed = False
+
+    def __call__(self) -> None:
+        if self.pressed:
+            os._exit(EXIT_INTERRUPTED)
+        self.pressed = True
+        raise KeyboardInterrupt
 
 
 async def off_loop(read: Callable[[str], T], prompt: str) -> T:
@@ -262,7 +274,7 @@ class ConsoleChat:
         """Greet (recalling what was left open), then chat until the user says quit or the input ends; Ctrl-C
         ends it at once."""
         loop = asyncio.get_running_loop()
-        loop.add_signal_handler(signal.SIGINT, _interrupt)
+        loop.add_signal_handler(signal.SIGINT, _Interrupt())
         try:
             await self._chat()
         finally:

@@ -1,5 +1,6 @@
 """The desk's vocabulary, defined once for every layer: priorities, the size limits of a ticket, the platforms,
-the kinds of notification recipient, the states of a delivery, and the platforms' published send limits.
+the kinds of notification recipient, the states of a delivery, the platforms' published send limits, and the
+exit status of a command ended by Ctrl-C.
 
 SPEC §2: a title is 1..200 characters; notes may be long (10,000 characters) and descriptions longer
 (20,000); four priorities. Cards, the parser, the dialogs and the domain all read these, never a copy.
@@ -21,6 +22,8 @@ RECIPIENT_KINDS: tuple[str, ...] = ("room", "person")
 """What a notification recipient is: a shared conversation, or one person."""
 DELIVERY_STATES: tuple[str, ...] = ("pending", "sending", "sent", "dead")
 """The states of an outbox row (bot.notify.outbox moves them along)."""
+EXIT_INTERRUPTED = 130
+"""The exit status of a command ended by Ctrl-C (128 + SIGINT, as shells report it)."""
 
 
 @dataclass(frozen=True)

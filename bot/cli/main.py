@@ -18,6 +18,7 @@ import typer.main
 from typer.core import TyperGroup
 
 from bot.cli.common import group, run, safe_url
+from bot.facts import EXIT_INTERRUPTED
 from bot.settings import Settings
 
 if TYPE_CHECKING:
@@ -154,4 +155,4 @@ def main() -> None:
     try:
         app()
     except KeyboardInterrupt:
-        sys.exit(130)
+        sys.exit(EXIT_INTERRUPTED)
