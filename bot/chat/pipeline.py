@@ -44,6 +44,10 @@ FAILURE = "Sorry, something went wrong on my side and nothing was changed. Pleas
 KEY_LENGTH = 400
 
 
+# PostgreSQL: one turn at a time in a conversation, across processes (held until the turn's transaction ends).
+_CONVERSATION_LOCK = text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))")
+
+
 class Router:
     """The conversation core (`bot.seam.Core`)."""
 
@@ -114,10 +118,7 @@ class Router:
     async def _serialize(self, session: AsyncSession, event: InboundEvent) -> None:
         if self.desk.db.dialect == "postgresql":
             ref = event.conversation
-            await session.execute(
-                text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
-                {"key": f"{ref.platform}:{ref.conversation_id}"},
-            )
+            await session.execute(_CONVERSATION_LOCK, {"key": f"{ref.platform}:{ref.conversation_id}"})
 
     async def _first_time(self, session: AsyncSession, event: InboundEvent) -> bool:
         key = f"{event.conversation.platform}:{event.idempotency_key}"[:KEY_LENGTH]
