@@ -10,7 +10,8 @@ already refused wait their Retry-After in the outbox, as before). The hold spare
 ends with it: when the next rows are due is the outbox's to say (their `next_attempt_at`, which
 `ticketbot outbox retry` resets and other processes share), so the next batch starts without it. A claimed
 row whose turn would come after half its lease (a long Retry-After, a slow rate) is not waited for: it goes
-back to pending, due at its turn, without an attempt counted, so no other worker sends it meanwhile.
+back to pending, due at its turn, without an attempt counted, so no other worker sends it meanwhile; so is one
+that waited that long for a place among the sends in flight (they hang until their timeouts).
 """
 
 from __future__ import annotations
@@ -61,10 +62,17 @@ class Pacer:
         `within` seconds from now (a claimed row must be sent well inside its lease, or another worker may send
         it too)."""
         deadline = asyncio.get_running_loop().time() + within
-        async with self._slots:
+        try:
+            async with asyncio.timeout_at(deadline):  # every slot taken by sends that hang: not past the deadline
+                await self._slots.acquire()
+        except TimeoutError:
+            raise Held(0.0) from None
+        try:
             async with self._turn:
                 await self._wait(deadline)
             yield
+        finally:
+            self._slots.release()
 
     def accepted(self) -> None:
         """A send went through."""

@@ -12,6 +12,7 @@ import time
 from sqlalchemy import select
 
 from bot.desk.principal import CLI_ADMIN
+from bot.notify.pacing import IN_FLIGHT
 from bot.seam import ConversationRef, DeliveryError, MessageRef, OutboundMessage
 from storage.models import Delivery
 from tests.notify.helpers import make_desk
@@ -154,3 +155,43 @@ async def test_a_row_whose_turn_comes_after_half_its_lease_is_put_back_unsent(sq
 
     await wait_for(all_sent, within=15)
     assert sorted(port.received()) == sorted(f"room-{n}" for n in range(6))
+
+
+class HangingPort(RecordingPort):
+    """A recording port whose first `IN_FLIGHT` sends hang until `release` is set, as calls to a platform that
+    stopped answering do until their timeouts."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.release = asyncio.Event()
+        self.hanging = 0
+
+    async def send(self, to: ConversationRef, msg: OutboundMessage) -> MessageRef:
+        if self.hanging < IN_FLIGHT:
+            self.hanging += 1
+            await self.release.wait()
+        return await super().send(to, msg)
+
+
+async def test_a_row_that_waits_half_its_lease_for_a_place_in_flight_is_put_back_unsent(sqlite_services):
+    port = HangingPort()
+    await make_desk(sqlite_services, port)
+    sqlite_services.settings.outbox_lease_seconds = 2  # a place more than 1 s away is not waited for
+    await _fan_out(sqlite_services, port, IN_FLIGHT + 2)
+    draining = asyncio.create_task(sqlite_services.worker.drain_once())
+    try:
+        async def two_put_back() -> bool:
+            return (await _states(sqlite_services)).count("pending") == 2
+
+        await wait_for(two_put_back, within=1.8)  # before the leases (2 s) run out and the rows could be claimed again
+        assert (await _states(sqlite_services)).count("sending") == IN_FLIGHT
+    finally:
+        port.release.set()
+        await draining
+
+    async def all_sent() -> bool:
+        await sqlite_services.worker.drain_once()
+        return len(port.sent) == IN_FLIGHT + 2
+
+    await wait_for(all_sent, within=15)
+    assert sorted(port.received()) == sorted(f"room-{n}" for n in range(IN_FLIGHT + 2))
