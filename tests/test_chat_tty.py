@@ -150,6 +150,11 @@ def test_ctrl_c_while_waiting_for_input_leaves_the_chat(env):
         assert "Traceback" not in terminal.drain()
 
 
+def _ctrl_c_to(pid: int, tid: int) -> None:
+    """SIGINT to one thread of the process (glibc's tgkill; os.kill would let the kernel pick the thread)."""
+    ctypes.CDLL(None, use_errno=True).tgkill(pid, tid, signal.SIGINT)
+
+
 def _other_threads(pid: int) -> list[int]:
     return [int(tid) for tid in os.listdir(f"/proc/{pid}/task") if int(tid) != pid]
 
@@ -157,22 +162,20 @@ def _other_threads(pid: int) -> list[int]:
 def test_ctrl_c_taken_by_another_thread_still_leaves_the_chat(env):
     """The kernel gives a process's signal to any thread that does not block it; taken by one that is not the
     main one (the blocked read's, SQLite's), Ctrl-C still ends the chat."""
-    tgkill = ctypes.CDLL(None, use_errno=True).tgkill
     for index in (0, -1):
         with Terminal(env) as terminal:
             terminal.wait_for("you> ")
             pid = terminal.process.pid
-            tgkill(pid, _other_threads(pid)[index], signal.SIGINT)
+            _ctrl_c_to(pid, _other_threads(pid)[index])
             assert terminal.process.wait(timeout=10) == EXIT_INTERRUPTED
             assert "Traceback" not in terminal.drain()
 
 
 def test_a_second_ctrl_c_while_the_chat_ends_exits_at_once_without_a_traceback(env):
-    tgkill = ctypes.CDLL(None, use_errno=True).tgkill
     with Terminal(env) as terminal:
         terminal.wait_for("you> ")
         pid = terminal.process.pid
         for tid in [pid, *_other_threads(pid)]:
-            tgkill(pid, tid, signal.SIGINT)
+            _ctrl_c_to(pid, tid)
         assert terminal.process.wait(timeout=10) == EXIT_INTERRUPTED
         assert "Traceback" not in terminal.drain()
