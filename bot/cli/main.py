@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import importlib
 import logging
-import sys
 from typing import TYPE_CHECKING
 
 import typer
@@ -18,7 +17,6 @@ import typer.main
 from typer.core import TyperGroup
 
 from bot.cli.common import group, run, safe_url
-from bot.facts import EXIT_INTERRUPTED
 from bot.settings import Settings
 
 if TYPE_CHECKING:
@@ -148,11 +146,3 @@ def db_upgrade() -> None:
 
     run(work, migrate=False)
     typer.echo(f"database is up to date: {safe_url(Settings().database_url)}")
-
-
-def main() -> None:
-    """Console-script entry point."""
-    try:
-        app()
-    except KeyboardInterrupt:
-        sys.exit(EXIT_INTERRUPTED)
