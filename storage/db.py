@@ -12,7 +12,8 @@ connection instead. Each process holds up to `pool_size` server connections (Pos
 
 `unit()` opens one transaction for a whole piece of work (a chat turn: its idempotency key, the conversation,
 the identity, the change and its deliveries). Inside it, `transaction()` is a SAVEPOINT of that transaction
-(so a refused change still changes nothing) and `sessions()` reads through the same session, so the turn
+(so a refused change still changes nothing), `writing()` the unit's own session for a change refused, if at
+all, before it writes, and `sessions()` reads through the same session, so the turn
 commits, or rolls back, as one. pysqlite's own transaction handling breaks SAVEPOINT; the engine takes it
 over (SQLAlchemy's documented recipe: no implicit BEGIN from the driver, ours on `begin`).
 """
@@ -112,8 +113,12 @@ class Database:
 
     @asynccontextmanager
     async def writing(self) -> AsyncIterator[AsyncSession]:
-        """A session for a change made in ONE statement: inside a unit, the unit's session as it is (a single
-        statement is atomic, so it needs no savepoint); otherwise a transaction of its own."""
+        """A session for a change that nothing refuses once it writes (one statement, or several after every
+        check): inside a unit, the unit's session as it is; otherwise a transaction of its own.
+
+        No savepoint: a refusal (a domain error, which the turn answers and then commits) must come before the
+        first write; any other failure rolls the whole unit back. A savepoint and its release, with the nested
+        transaction's flushes, were 7% of a chat create's CPU."""
         current = self._unit.get()
         if current is not None:
             yield current

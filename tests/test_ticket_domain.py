@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 
 from bot.desk.errors import Conflict, Forbidden, Invalid, NotFound
@@ -31,9 +33,13 @@ async def test_create_uses_board_defaults_and_aliases(services):
         ({"title": "ok", "category": "Hardware"}, "no category"),
     ],
 )
-async def test_bad_create_says_why_and_creates_nothing(services, fields, message):
-    with pytest.raises((Invalid, NotFound)) as caught:
-        await services.tickets.create(CLI_ADMIN, **fields)
+@pytest.mark.parametrize("in_a_turn", [False, True], ids=["alone", "in-a-turn"])
+async def test_bad_create_says_why_and_creates_nothing(services, fields, message, in_a_turn):
+    # In a turn the refusal is answered and the turn's unit commits: the create has no savepoint, so nothing
+    # may have been written before it was refused (not even the ticket number taken).
+    async with services.db.unit() if in_a_turn else contextlib.nullcontext():
+        with pytest.raises((Invalid, NotFound)) as caught:
+            await services.tickets.create(CLI_ADMIN, **fields)
     assert message in str(caught.value)
     assert await services.tickets.list() == []
     first = await services.tickets.create(CLI_ADMIN, title="after")

@@ -284,13 +284,16 @@ class TicketService:
     ) -> Ticket:
         """Open a ticket on `board` (default board when empty) for `requester` (the principal by default).
 
-        `assignees` are assigned in the same change; `external_id` is the ticket's id in an external system."""
+        `assignees` are assigned in the same change; `external_id` is the ticket's id in an external system.
+        Every refusal (title, description, board, category) comes before the first write, so the change needs
+        no savepoint (`Database.writing`); a failure after it, such as a duplicate `external_id`, rolls back the
+        unit it runs in, or its own transaction outside one."""
         title = clean_title(title)
         if len(description) > DESCRIPTION_MAX:
             raise Invalid(f"The description is too long; at most {DESCRIPTION_MAX} characters are allowed.")
         requester = requester or principal
         origin = origin or Origin()
-        async with self.db.transaction() as session:
+        async with self.db.writing() as session:
             board_row = await self.board_named(session, board)
             chosen_priority = _priority(priority) if priority else board_row.default_priority
             category_row = await self._category(session, board_row, category)
