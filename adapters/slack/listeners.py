@@ -340,7 +340,8 @@ class Listeners:
                 messages.insert(0, reply.refreshed)
             else:
                 try:
-                    await asyncio.wait_for(self.port.update(event.source_message, reply.refreshed), REPLY_BUDGET)
+                    async with asyncio.timeout(REPLY_BUDGET):
+                        await self.port.update(event.source_message, reply.refreshed)
                 except (DeliveryError, TimeoutError) as exc:
                     log.info("chat.update of the pressed card failed; the new card goes to the outbox")
                     messages.insert(0, reply.refreshed)
@@ -351,7 +352,8 @@ class Listeners:
     async def reply(self, to: ConversationRef, messages: Sequence[OutboundMessage], *, key: str) -> None:
         for n, msg in enumerate(messages):
             try:
-                await asyncio.wait_for(self.port.send(to, msg), REPLY_BUDGET)
+                async with asyncio.timeout(REPLY_BUDGET):
+                    await self.port.send(to, msg)
             except (DeliveryError, TimeoutError) as exc:
                 await self.replies.defer(to, messages[n:], key=key, error=_as_delivery_error(exc))
                 return

@@ -80,11 +80,6 @@ def _trigger(activity: Mapping[str, Any]) -> str:
     return str(value.get("trigger") or "") if isinstance(value, Mapping) else ""
 
 
-def _left(deadline: float) -> float:
-    """Seconds until the reply budget's deadline (0 once it has passed)."""
-    return max(0.0, deadline - asyncio.get_running_loop().time())
-
-
 class TeamsBot:
     """The bot logic botbuilder runs for each activity (`on_turn`)."""
 
@@ -123,7 +118,8 @@ class TeamsBot:
         """Send the messages in order; from the first one the connector does not take, defer the rest."""
         for index, message in enumerate(messages):
             try:
-                await asyncio.wait_for(context.send_activity(message_activity(message)), _left(deadline))
+                async with asyncio.timeout_at(deadline):
+                    await context.send_activity(message_activity(message))
             except CONNECTOR_FAILURES as exc:
                 error = delivery_error(exc)
                 log.warning("the Bot Connector did not take a reply (%s); it goes to the outbox", error)
@@ -170,7 +166,8 @@ class TeamsBot:
         activity = message_activity(refreshed)
         activity.id = event.source_message.message_id
         try:
-            await asyncio.wait_for(context.update_activity(activity), _left(deadline))
+            async with asyncio.timeout_at(deadline):
+                await context.update_activity(activity)
         except CONNECTOR_FAILURES as exc:
             # The pressed card stays as it was; the fresh state is posted later instead of being lost.
             error = delivery_error(exc)
