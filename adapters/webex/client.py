@@ -1,7 +1,10 @@
 """The one Webex REST client of the process: webexpythonsdk's `WebexAPI`, called off the event loop.
 
-webexpythonsdk is synchronous (`requests`), so every call runs in a worker thread (`asyncio.to_thread`) and the
-loop never blocks. One `WebexAPI` object (one `requests` connection pool) serves the whole process. The SDK's
+webexpythonsdk is synchronous (`requests`), so every call runs in a worker thread and the loop never blocks: on
+threads of the client's own (`WORKERS`), not the loop's default executor. That one has cores + 4 threads (6
+here) and also runs Teams' token validation and token fetches; Webex calls held to their timeout by a slow API
+would have taken every one of its threads, and Teams requests would have waited behind them. One `WebexAPI`
+object (one `requests` connection pool) serves the whole process. The SDK's
 own rate-limit handling (sleep for Retry-After, then retry, inside the call) is off: a 429 comes back at once
 as a `DeliveryError` carrying Retry-After, and the outbox decides when to try again. Every refusal of the API
 becomes a `DeliveryError` (status, Retry-After, permanent) whatever the call, so the callers handle one type.
@@ -10,10 +13,13 @@ becomes a `DeliveryError` (status, Retry-After, permanent) whatever the call, so
 from __future__ import annotations
 
 import asyncio
+import contextvars
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 import requests
+from requests.adapters import DEFAULT_POOLSIZE
 from webexpythonsdk import WebexAPI
 from webexpythonsdk.exceptions import ApiError
 
@@ -23,6 +29,9 @@ from bot.web import is_permanent, retry_after_seconds
 T = TypeVar("T")
 
 REQUEST_TIMEOUT = 10  # seconds for one HTTP request; well inside the reply budget's use of it
+# One thread per connection `requests` keeps to the API host: with more, the extra connections would be opened
+# and then thrown away by the pool; calls beyond it wait for a thread.
+WORKERS = DEFAULT_POOLSIZE
 PEOPLE_CACHE = 1000  # people (names, emails) kept in memory; a webhook names its sender by id only
 
 
@@ -54,22 +63,26 @@ class WebexClient:
             single_request_timeout=REQUEST_TIMEOUT,
             wait_on_rate_limit=False,
         )
+        self._threads = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="webex")
         self._me: dict[str, Any] | None = None
         self._me_lock = asyncio.Lock()
         self._people: dict[str, dict[str, Any]] = {}
 
     async def _call(self, work: Callable[[], T]) -> T:
+        context = contextvars.copy_context()  # the turn's log fields, as asyncio.to_thread passes them
         try:
-            return await asyncio.to_thread(work)
+            return await asyncio.get_running_loop().run_in_executor(self._threads, context.run, work)
         except ApiError as exc:
             raise refusal(exc) from exc
         except requests.RequestException as exc:
             raise DeliveryError(f"Webex could not be reached ({type(exc).__name__}).") from exc
 
     async def close(self) -> None:
-        """Close the connection pool. The SDK has no close of its own; left to the garbage collector, the pool's
+        """Close the connection pool and let the threads go (calls still queued are cancelled; one under way
+        ends at its timeout). The SDK has no close of its own; left to the garbage collector, the pool's
         sockets close at some later collection, with a ResourceWarning for each."""
-        await asyncio.to_thread(self.api._session._req_session.close)
+        await asyncio.to_thread(self.api._session._req_session.close)  # not behind calls held on our threads
+        self._threads.shutdown(wait=False, cancel_futures=True)
 
     async def __aenter__(self) -> WebexClient:
         return self
