@@ -112,6 +112,36 @@ async def test_sigterm_finishes_the_turn_in_flight_then_exits_0(tmp_path):
     assert len(turns[0]["request_id"]) == 32
 
 
+async def test_a_stalled_log_reader_does_not_stall_serving_and_loses_no_line(tmp_path):
+    """Its stderr is a pipe nobody reads for a while (a log shipper restarting): more lines than the pipe holds
+    (64 KiB) are logged, every request is still answered, and once the pipe is read again every line is there."""
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    requests = 800  # access lines of ~250 bytes: about three times what the pipe holds
+    reader, writer = os.pipe()
+    proc = await asyncio.create_subprocess_exec(
+        str(SCRIPT), "serve", "--port", str(port), env=_env(tmp_path, 10), stdout=asyncio.subprocess.DEVNULL,
+        stderr=writer,
+    )
+    os.close(writer)
+    try:
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as http:
+            await _wait_until_up(http, url)
+            for n in range(requests):
+                async with http.get(f"{url}/healthz", headers={"X-Request-Id": f"stalled-{n}"}) as resp:
+                    assert resp.status == 200, n
+        proc.send_signal(signal.SIGTERM)
+        with os.fdopen(reader, "rb") as pipe:
+            text = (await asyncio.to_thread(pipe.read)).decode()
+        assert await asyncio.wait_for(proc.wait(), 15) == 0
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+    ids = [line["request_id"] for line in map(json.loads, text.splitlines()) if line.get("route") == "/healthz"]
+    assert ids[-requests:] == [f"stalled-{n}" for n in range(requests)]
+
+
 async def test_a_turn_longer_than_the_shutdown_bound_does_not_hold_the_process(tmp_path):
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
