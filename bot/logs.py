@@ -61,6 +61,7 @@ TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s]: %(message)s"
 
 WRITE_EVERY = 0.05  # seconds the writer gathers lines for one write (about 20 writes a second when busy)
 BACKLOG = 10_000  # lines waiting at most (a few MB); beyond it the oldest are dropped, and the next write says so
+CLOSE_WAIT = 5.0  # seconds closing waits for the last write; a reader that never reads again must not keep us
 
 
 class LineWriter(logging.Handler):
@@ -72,8 +73,8 @@ class LineWriter(logging.Handler):
     the loop's thread (two lines a chat turn). The standard library's `QueueListener` takes the write off the
     loop but wakes for every record; its thread taking the GIL each time cost the loop about 85 µs a line (a
     Teams `show` 10% slower, measured under load), where the writer's gathering costs nothing measurable.
-    Closing it (logging's own shutdown, at exit) writes what is left; a process killed outright loses at most
-    the last `WRITE_EVERY` seconds of lines."""
+    Closing it (logging's own shutdown, at exit) writes what is left, waiting at most `CLOSE_WAIT` for the
+    stream; a process killed outright loses at most the last `WRITE_EVERY` seconds of lines."""
 
     def __init__(self, stream: TextIO) -> None:
         super().__init__()
@@ -100,7 +101,7 @@ class LineWriter(logging.Handler):
     def close(self) -> None:
         self._stopping.set()
         if self._thread.is_alive() and self._thread is not threading.current_thread():
-            self._thread.join()
+            self._thread.join(CLOSE_WAIT)
         super().close()
 
     def _run(self) -> None:

@@ -10,12 +10,12 @@ measured cost of the old 10 + 10 pool at 64 concurrent turns); with a fixed pool
 connection instead. Each process holds up to `pool_size` server connections (PostgreSQL's `max_connections`,
 100 by default, bounds processes × pool size).
 
-`unit()` opens one transaction for a whole piece of work (a chat turn: its idempotency key, the conversation,
-the identity, the change and its deliveries). Inside it, `transaction()` is a SAVEPOINT of that transaction
-(so a refused change still changes nothing), `writing()` the unit's own session for a change refused, if at
-all, before it writes, and `sessions()` reads through the same session, so the turn
-commits, or rolls back, as one. pysqlite's own transaction handling breaks SAVEPOINT; the engine takes it
-over (SQLAlchemy's documented recipe: no implicit BEGIN from the driver, ours on `begin`).
+`unit()` opens one transaction for a whole piece of work (a chat turn: its idempotency key, the conversation, the
+identity, the change and its deliveries). Inside it, `transaction()` is a SAVEPOINT of that transaction (so a
+refused change still changes nothing), `writing()` the unit's own session for a change refused, if at all, before
+it writes, and `sessions()` reads through the same session, so the turn commits, or rolls back, as one. pysqlite's
+own transaction handling breaks SAVEPOINT; the engine takes it over (SQLAlchemy's documented recipe: no implicit
+BEGIN from the driver, ours on `begin`).
 """
 
 from __future__ import annotations

@@ -1,13 +1,13 @@
 """The one Webex REST client of the process: webexpythonsdk's `WebexAPI`, called off the event loop.
 
 webexpythonsdk is synchronous (`requests`), so every call runs in a worker thread and the loop never blocks: on
-threads of the client's own (`WORKERS`), not the loop's default executor. That one has cores + 4 threads (6
-here) and also runs Teams' token validation and token fetches; Webex calls held to their timeout by a slow API
-would have taken every one of its threads, and Teams requests would have waited behind them. One `WebexAPI`
-object (one `requests` connection pool) serves the whole process. The SDK's
-own rate-limit handling (sleep for Retry-After, then retry, inside the call) is off: a 429 comes back at once
-as a `DeliveryError` carrying Retry-After, and the outbox decides when to try again. Every refusal of the API
-becomes a `DeliveryError` (status, Retry-After, permanent) whatever the call, so the callers handle one type.
+threads of the client's own (`WORKERS`), not the loop's default executor. That one has cores + 4 threads (6 here)
+and also runs Teams' token validation and token fetches; Webex calls held to their timeout by a slow API would have
+taken every one of its threads, and Teams requests would have waited behind them. One `WebexAPI` object (one
+`requests` connection pool) serves the whole process. The SDK's own rate-limit handling (sleep for Retry-After,
+then retry, inside the call) is off: a 429 comes back at once as a `DeliveryError` carrying Retry-After, and the
+outbox decides when to try again. Every refusal of the API becomes a `DeliveryError` (status, Retry-After,
+permanent) whatever the call, so the callers handle one type.
 """
 
 from __future__ import annotations
