@@ -10,10 +10,10 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, delete, select
+from sqlalchemy import FromClause, Join, and_, bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.db import Database
+from storage.db import NOT_READ, Database, prefetched
 from storage.models import DialogState, table_of, utcnow
 
 IDLE_LIMIT = timedelta(minutes=30)
@@ -60,11 +60,19 @@ _KEY = (
     _S.conversation_id == bindparam("conversation_id"),
     _S.user_id == bindparam("user_id"),
 )
-_STATE = select(_S.dialog, _S.step, _S.data, _S.invalid_count, _S.updated_at).where(*_KEY)
+STATE = "dialogs.state"
+"""The lookup of a dialog state, by `DialogKey`: `bot.chat.opening` reads it ahead."""
+STATE_COLUMNS = (_S.dialog, _S.step, _S.data, _S.invalid_count, _S.updated_at)
+_STATE = select(*STATE_COLUMNS).where(*_KEY)
 """Built once: every turn loads its speaker's state. The table's columns, not an ORM object (`save` writes with
 a Core upsert that an identity-mapped object would not see) nor the class's attributes (which route the
 statement through the ORM)."""
 _DELETE = delete(table_of(DialogState)).where(*_KEY)
+
+
+def state_joined(onto: FromClause) -> Join:
+    """`onto` LEFT JOIN the state `STATE` looks up (binds `platform`, `conversation_id`, `user_id`)."""
+    return onto.outerjoin(table_of(DialogState), and_(*_KEY))
 
 
 _SAVED = ("dialog", "step", "data", "invalid_count", "updated_at")
@@ -90,7 +98,9 @@ class DialogStore:
     async def load(self, key: DialogKey) -> Loaded:
         """The live state for `key`; a state idle for more than 30 minutes is deleted and reported expired."""
         async with self.db.sessions() as session:
-            row = (await session.execute(_STATE, _params(key))).first()
+            row = prefetched(session, STATE, key)
+            if row is NOT_READ:
+                row = (await session.execute(_STATE, _params(key))).first()
             if row is None:
                 _absent(session).add(key)
                 return Loaded(None)

@@ -20,7 +20,7 @@ BEGIN from the driver, ours on `begin`).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Hashable
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
@@ -46,6 +46,23 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 
 def _sqlite_begin(connection) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+PREFETCHED = "storage.prefetched"
+NOT_READ: Any = object()
+"""What `prefetched` answers for a lookup nobody read ahead: the caller reads it itself."""
+
+
+def prefetch(session: AsyncSession, lookup: str, key: Hashable, row: Any) -> None:
+    """Leave `row` (None: there is no such row) for the next `prefetched(session, lookup, key)`."""
+    session.info.setdefault(PREFETCHED, {})[(lookup, key)] = row
+
+
+def prefetched(session: AsyncSession, lookup: str, key: Hashable) -> Any:
+    """The row a read ahead in this session left for `lookup` at `key` (None when it found none), once; after that,
+    or when nothing was read ahead, `NOT_READ`. Taken once, so a read after the session's own writes reads anew."""
+    rows = session.info.get(PREFETCHED)
+    return NOT_READ if not rows else rows.pop((lookup, key), NOT_READ)
 
 
 TOOL_POOL_SIZE = 5  # one-off tools and tests; the services pass the setting TICKETBOT_DB_POOL_SIZE

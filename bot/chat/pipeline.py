@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.chat import drafts
 from bot.chat.actions import ACTIONS
 from bot.chat.commands import COMMANDS, not_understood
+from bot.chat.opening import read_opening
 from bot.chat.parser import Intent, confirmation, parse
 from bot.chat.replies import help_message
 from bot.chat.turn import ChatTurn
@@ -43,6 +44,9 @@ log = logging.getLogger(__name__)
 FAILURE = "Sorry, something went wrong on my side and nothing was changed. Please try again in a moment."
 KEY_LENGTH = 400
 
+
+# The events whose turns read the conversation, the speaker and the dialog state (`bot.chat.opening`).
+_CONVERSING = frozenset({EventKind.MESSAGE, EventKind.CARD_ACTION})
 
 # PostgreSQL: one turn at a time in a conversation, across processes (held until the turn's transaction ends).
 _CONVERSATION_LOCK = text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))")
@@ -82,6 +86,8 @@ class Router:
                     if not await self._first_time(session, event):
                         log.info("ignored a redelivered %s event", event.conversation.platform)
                         return Reply()
+                    if event.kind in _CONVERSING:
+                        await read_opening(session, event)
                     try:
                         return await self._dispatch(event)
                     except TicketbotError as exc:

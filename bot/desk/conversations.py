@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import FromClause, Join, and_, bindparam, select
 
 from bot.seam import SCOPES, ConversationRef, Scope
-from storage.db import Database
+from storage.db import NOT_READ, Database, prefetched
 from storage.models import Conversation, table_of, utcnow
 
 
@@ -26,8 +26,16 @@ def to_ref(row: Conversation) -> ConversationRef:
 _C = table_of(Conversation).c
 _REF = (_C.platform == bindparam("platform"), _C.conversation_id == bindparam("conversation_id"))
 _BY_REF = select(Conversation).where(*_REF)
+STORED = "conversations.stored"
+"""The lookup of a conversation as stored, by (platform, conversation id): `bot.chat.opening` reads it ahead."""
+STORED_COLUMNS = (_C.scope, _C.data, _C.installed, _C.name)
 # Built once, and the table's columns rather than an object: every turn checks its conversation is stored as it is.
-_STORED = select(_C.scope, _C.data, _C.installed, _C.name).where(*_REF)
+_STORED = select(*STORED_COLUMNS).where(*_REF)
+
+
+def stored_joined(onto: FromClause) -> Join:
+    """`onto` LEFT JOIN the conversation `STORED` looks up (binds `platform`, `conversation_id`)."""
+    return onto.outerjoin(table_of(Conversation), and_(*_REF))
 
 
 class ConversationService:
@@ -41,7 +49,9 @@ class ConversationService:
         that is stored as it is costs one read and no write (most turns)."""
         where = {"platform": ref.platform, "conversation_id": ref.conversation_id}
         async with self.db.sessions() as session:
-            stored = (await session.execute(_STORED, where)).first()
+            stored = prefetched(session, STORED, (ref.platform, ref.conversation_id))
+            if stored is NOT_READ:
+                stored = (await session.execute(_STORED, where)).first()
             if (
                 stored is not None
                 and (stored.scope, stored.data, stored.installed) == (ref.scope, dict(ref.data), installed)

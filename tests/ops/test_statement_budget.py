@@ -9,9 +9,10 @@ no dialog-state delete when none was stored, a new ticket's card in one statemen
 came with their workflows in one statement and a board without categories needed no statement to say so, then
 15 until the planner read the board's rules and the active forwards in one statement, then 14 until the card of
 a ticket just opened needed no statement: it has no notes to count, then 13 until the create, refused only
-before it writes, left out its SAVEPOINT and RELEASE); a `show` went from 9
-to 7 when the ticket, its assignees and its board's workflow came in one statement; `my tickets` from 10 to 9 when
-the page's tickets came in the list's own statement.
+before it writes, left out its SAVEPOINT and RELEASE, then 11 until the conversation, the speaker and the
+dialog state came in one statement at the start of every turn); a `show` went from 9 to 7 when the ticket, its assignees
+and its board's workflow came in one statement, and to 5 with that opening read; `my tickets` from 10 to 9 when
+the page's tickets came in the list's own statement, and to 7 with it.
 """
 
 from __future__ import annotations
@@ -24,11 +25,11 @@ from sqlalchemy import event
 
 from tests.chat_helpers import Chat, texts
 
-CREATE_STATEMENTS = 11
+CREATE_STATEMENTS = 9
 CREATE_TRANSACTIONS = 1
-SHOW_STATEMENTS = 7
+SHOW_STATEMENTS = 5
 SHOW_TRANSACTIONS = 1
-MY_TICKETS_STATEMENTS = 9
+MY_TICKETS_STATEMENTS = 7
 MY_TICKETS_TRANSACTIONS = 1
 
 
