@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import FromClause, Join, and_, bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.db import NOT_READ, Database, prefetched
+from storage.db import Database, first_row
 from storage.models import DialogState, table_of, utcnow
 
 IDLE_LIMIT = timedelta(minutes=30)
@@ -98,9 +98,7 @@ class DialogStore:
     async def load(self, key: DialogKey) -> Loaded:
         """The live state for `key`; a state idle for more than 30 minutes is deleted and reported expired."""
         async with self.db.sessions() as session:
-            row = prefetched(session, STATE, key)
-            if row is NOT_READ:
-                row = (await session.execute(_STATE, _params(key))).first()
+            row = await first_row(session, STATE, key, _STATE, _params(key))
             if row is None:
                 _absent(session).add(key)
                 return Loaded(None)

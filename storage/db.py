@@ -25,7 +25,7 @@ from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import event, text
+from sqlalchemy import Executable, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import AsyncAdaptedQueuePool
@@ -49,20 +49,22 @@ def _sqlite_begin(connection) -> None:
 
 
 PREFETCHED = "storage.prefetched"
-NOT_READ: Any = object()
-"""What `prefetched` answers for a lookup nobody read ahead: the caller reads it itself."""
+_NOT_READ: Any = object()
 
 
 def prefetch(session: AsyncSession, lookup: str, key: Hashable, row: Any) -> None:
-    """Leave `row` (None: there is no such row) for the next `prefetched(session, lookup, key)`."""
+    """Leave `row` (None: there is no such row) for the next `first_row(session, lookup, key, …)`."""
     session.info.setdefault(PREFETCHED, {})[(lookup, key)] = row
 
 
-def prefetched(session: AsyncSession, lookup: str, key: Hashable) -> Any:
-    """The row a read ahead in this session left for `lookup` at `key` (None when it found none), once; after that,
-    or when nothing was read ahead, `NOT_READ`. Taken once, so a read after the session's own writes reads anew."""
+async def first_row(
+    session: AsyncSession, lookup: str, key: Hashable, statement: Executable, params: dict[str, Any]
+) -> Any:
+    """The row a read ahead in this session left for `lookup` at `key` (None when it found none), taken once;
+    else `statement`'s first row. Taken once, so a read after the session's own writes reads anew."""
     rows = session.info.get(PREFETCHED)
-    return NOT_READ if not rows else rows.pop((lookup, key), NOT_READ)
+    row = rows.pop((lookup, key), _NOT_READ) if rows else _NOT_READ
+    return (await session.execute(statement, params)).first() if row is _NOT_READ else row
 
 
 TOOL_POOL_SIZE = 5  # one-off tools and tests; the services pass the setting TICKETBOT_DB_POOL_SIZE

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from sqlalchemy import FromClause, Join, and_, bindparam, select
 
 from bot.seam import SCOPES, ConversationRef, Scope
-from storage.db import NOT_READ, Database, prefetched
+from storage.db import Database, first_row
 from storage.models import Conversation, table_of, utcnow
 
 
@@ -49,9 +49,7 @@ class ConversationService:
         that is stored as it is costs one read and no write (most turns)."""
         where = {"platform": ref.platform, "conversation_id": ref.conversation_id}
         async with self.db.sessions() as session:
-            stored = prefetched(session, STORED, (ref.platform, ref.conversation_id))
-            if stored is NOT_READ:
-                stored = (await session.execute(_STORED, where)).first()
+            stored = await first_row(session, STORED, (ref.platform, ref.conversation_id), _STORED, where)
             if (
                 stored is not None
                 and (stored.scope, stored.data, stored.installed) == (ref.scope, dict(ref.data), installed)

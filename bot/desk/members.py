@@ -11,7 +11,7 @@ from bot.desk.errors import Conflict, Invalid, NotFound
 from bot.desk.principal import Principal
 from bot.facts import PLATFORMS
 from bot.seam import Actor
-from storage.db import NOT_READ, Database, prefetched
+from storage.db import Database, first_row
 from storage.models import Identity, Member, table_of
 
 
@@ -30,16 +30,17 @@ SPEAKER = "members.speaker"
 """The lookup of a speaker's identity and member, by (platform, user id): `bot.chat.opening` reads it ahead."""
 SPEAKER_COLUMNS = (_I.id, _I.name, _I.email, _I.member_id, _M.name.label("member_name"), _M.is_admin)
 _SPEAKER_MATCH = and_(_I.platform == bindparam("platform"), _I.user_id == bindparam("user_id"))
+_ITS_MEMBER = _M.id == _I.member_id
 
 
 def speaker_joined(onto: FromClause) -> Join:
     """`onto` LEFT JOIN the identity `SPEAKER` looks up and its member (binds `platform`, `user_id`)."""
-    return onto.outerjoin(table_of(Identity), _SPEAKER_MATCH).outerjoin(table_of(Member), _M.id == _I.member_id)
+    return onto.outerjoin(table_of(Identity), _SPEAKER_MATCH).outerjoin(table_of(Member), _ITS_MEMBER)
 
 
 _SPEAKER = (
     select(*SPEAKER_COLUMNS)
-    .select_from(table_of(Identity).outerjoin(table_of(Member), _M.id == _I.member_id))
+    .select_from(table_of(Identity).outerjoin(table_of(Member), _ITS_MEMBER))
     .where(_SPEAKER_MATCH)
 )
 """Built once, and the tables' columns rather than objects: every turn reads its speaker."""
@@ -175,9 +176,8 @@ class MemberService:
         that email now).
         """
         async with self.db.sessions() as session:
-            known = prefetched(session, SPEAKER, (actor.platform, actor.user_id))
-            if known is NOT_READ:
-                known = (await session.execute(_SPEAKER, {"platform": actor.platform, "user_id": actor.user_id})).first()
+            where = {"platform": actor.platform, "user_id": actor.user_id}
+            known = await first_row(session, SPEAKER, (actor.platform, actor.user_id), _SPEAKER, where)
             if known is not None:
                 unchanged = (not actor.name or known.name == actor.name) and (known.email is not None or not actor.email)
                 if unchanged and known.member_name is not None:  # linked to a member
