@@ -53,18 +53,43 @@ _NOT_READ: Any = object()
 
 
 def prefetch(session: AsyncSession, lookup: str, key: Hashable, row: Any) -> None:
-    """Leave `row` (None: there is no such row) for the next `first_row(session, lookup, key, …)`."""
+    """Leave `row` (None: there is no such row) for the next `first_row(session, lookup, key, …)` or `take`."""
     session.info.setdefault(PREFETCHED, {})[(lookup, key)] = row
+
+
+def take(session: AsyncSession, lookup: str, key: Hashable, default: Any = None) -> Any:
+    """What a read ahead in this session left for `lookup` at `key`, taken once (`default` when nothing was
+    left). Taken once, so a read after the session's own writes reads anew."""
+    rows = session.info.get(PREFETCHED)
+    return rows.pop((lookup, key), default) if rows else default
 
 
 async def first_row(
     session: AsyncSession, lookup: str, key: Hashable, statement: Executable, params: dict[str, Any]
 ) -> Any:
     """The row a read ahead in this session left for `lookup` at `key` (None when it found none), taken once;
-    else `statement`'s first row. Taken once, so a read after the session's own writes reads anew."""
-    rows = session.info.get(PREFETCHED)
-    row = rows.pop((lookup, key), _NOT_READ) if rows else _NOT_READ
+    else `statement`'s first row."""
+    row = take(session, lookup, key, _NOT_READ)
     return (await session.execute(statement, params)).first() if row is _NOT_READ else row
+
+
+KEPT = "storage.kept"
+
+
+def kept(session: AsyncSession, name: str, version: Any) -> Any:
+    """What `keep` left under `name` for this session's database at `version`; None when it kept nothing there,
+    kept it at another version, or `version` is None (not known)."""
+    entry = session.info.get(KEPT, {}).get(name) if version is not None else None
+    return entry[1] if entry is not None and entry[0] == version else None
+
+
+def keep(session: AsyncSession, name: str, version: Any, value: Any) -> None:
+    """Keep `value` under `name` for every later session of this database (this process) that reads `version`.
+
+    Later sessions, and concurrent turns, share the value: it must be read-only, loaded whole (nothing left to
+    load lazily) and in no session, where a rollback would expire it."""
+    if version is not None and KEPT in session.info:
+        session.info[KEPT][name] = (version, value)
 
 
 TOOL_POOL_SIZE = 5  # one-off tools and tests; the services pass the setting TICKETBOT_DB_POOL_SIZE
@@ -94,7 +119,8 @@ class Database:
     def __init__(self, url: str, *, pool_size: int = TOOL_POOL_SIZE) -> None:
         self.url = url
         self.engine = make_engine(url, pool_size)
-        self._factory = async_sessionmaker(self.engine, expire_on_commit=False)
+        # Every session's `info` holds the same KEPT dict: what `keep` leaves there outlives the session.
+        self._factory = async_sessionmaker(self.engine, expire_on_commit=False, info={KEPT: {}})
         self._unit: ContextVar[AsyncSession | None] = ContextVar(f"unit-{id(self)}", default=None)
 
     @property

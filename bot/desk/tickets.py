@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Unpack
 from sqlalchemy import bindparam, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload, make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from bot.desk import policy
@@ -322,8 +323,12 @@ class TicketService:
             ticket = Ticket(id=(await session.execute(_INSERT_TICKET, values)).scalar_one(), **values)
             if members:
                 await session.execute(insert(ticket_assignees), [{"ticket_id": ticket.id, "member_id": m.id} for m in members])
-            ticket.board, ticket.status, ticket.category, ticket.assignees = board_row, first_status, category_row, members
+            ticket.category, ticket.assignees = category_row, members
             _known(session, ticket)
+            # Set as loaded, after `_known`: the board and its status may be the kept ones (`all_boards`), which
+            # the add's cascade would attach to this session.
+            set_committed_value(ticket, "board", board_row)
+            set_committed_value(ticket, "status", first_status)
             changes = [
                 _change("title", None, title),
                 _change("status", None, first_status.name),
