@@ -16,6 +16,10 @@ refused change still changes nothing), `writing()` the unit's own session for a 
 it writes, and `sessions()` reads through the same session, so the turn commits, or rolls back, as one. pysqlite's
 own transaction handling breaks SAVEPOINT; the engine takes it over (SQLAlchemy's documented recipe: no implicit
 BEGIN from the driver, ours on `begin`).
+
+Reads ahead: `prefetch` leaves a row that one statement read for the service that would read it (`first_row`,
+`take`); `keep` leaves a value for every later session of the database in this process while a version read
+with each turn stays the same (`kept`: the boards, `bot.desk.boards.all_boards`).
 """
 
 from __future__ import annotations
