@@ -15,7 +15,7 @@ from sqlalchemy.orm import joinedload
 from bot.desk.errors import Conflict, Invalid, NotFound
 from bot.desk.priorities import normalize_priority
 from storage.db import Database, keep, kept, take
-from storage.models import Board, Category, Counter, Status, Ticket
+from storage.models import Board, Category, Counter, Status, Ticket, table_of
 
 DEFAULT_WORKFLOW: tuple[tuple[str, bool], ...] = (
     ("New", False),
@@ -29,8 +29,9 @@ DEFAULT_WORKFLOW: tuple[tuple[str, bool], ...] = (
 BOARDS_KEY = "ticketbot.boards"
 VERSION = "ticketbot.boards.version"
 VERSION_COUNTER = "boards_version"  # bumped by the database on every change to boards, statuses, categories
-VERSION_COLUMN = (
-    select(Counter.value).where(Counter.name == VERSION_COUNTER).scalar_subquery().label("boards_version")
+_COUNTERS = table_of(Counter)
+VERSION_COLUMN = (  # on the table's columns: the class's attributes would route the opening read through the ORM
+    select(_COUNTERS.c.value).where(_COUNTERS.c.name == VERSION_COUNTER).scalar_subquery().label("boards_version")
 )
 
 
