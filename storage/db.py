@@ -29,12 +29,14 @@ from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Executable, event, text
+from sqlalchemy import Executable, Label, event, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import Session
 from sqlalchemy.pool import AsyncAdaptedQueuePool
 
 from storage import sqlite_driver
+from storage.models import Board, Category, Counter, Forward, Recipient, Rule, Status, table_of
 
 if TYPE_CHECKING:
     from sqlalchemy.dialects import postgresql, sqlite
@@ -78,6 +80,22 @@ async def first_row(
 
 
 KEPT = "storage.kept"
+VERSION = "storage.version"  # the lookup under which the opening read leaves each version (the key: its name)
+BOARDS_VERSION = "boards_version"  # boards, statuses and categories (`bot.desk.boards.all_boards`)
+AUDIENCE_VERSION = "audience_version"  # notification rules, recipients and forwards (`bot.notify.planner`)
+# What the database bumps each counter for (migration 0010's triggers): a change in this session to one of these
+# makes the version this session read ahead no longer the one it reads at.
+_VERSIONED: dict[type, str] = {
+    Board: BOARDS_VERSION, Status: BOARDS_VERSION, Category: BOARDS_VERSION,
+    Rule: AUDIENCE_VERSION, Recipient: AUDIENCE_VERSION, Forward: AUDIENCE_VERSION,
+}
+VERSIONS = tuple(dict.fromkeys(_VERSIONED.values()))
+_COUNTERS = table_of(Counter)
+
+
+def version_column(name: str) -> Label[Any]:
+    """The counter `name` as a column (a scalar subquery), for a statement that reads it ahead."""
+    return select(_COUNTERS.c.value).where(_COUNTERS.c.name == name).scalar_subquery().label(name)
 
 
 def kept(session: AsyncSession, name: str, version: Any) -> Any:
@@ -87,6 +105,12 @@ def kept(session: AsyncSession, name: str, version: Any) -> Any:
     return entry[1] if entry is not None and entry[0] == version else None
 
 
+def read_at(session: AsyncSession, name: str) -> Any:
+    """The version `name` this session's opening read found, taken once (None when it was not read ahead, or the
+    session has changed what it versions since)."""
+    return take(session, VERSION, name)
+
+
 def keep(session: AsyncSession, name: str, version: Any, value: Any) -> None:
     """Keep `value` under `name` for every later session of this database (this process) that reads `version`.
 
@@ -94,6 +118,21 @@ def keep(session: AsyncSession, name: str, version: Any, value: Any) -> None:
     load lazily) and in no session, where a rollback would expire it."""
     if version is not None and KEPT in session.info:
         session.info[KEPT][name] = (version, value)
+
+
+class _Session(Session):
+    """The sessions of `Database`: a flush that writes versioned rows forgets the versions read ahead for them."""
+
+
+@event.listens_for(_Session, "before_flush")
+def _forget_versions(session: Session, _context: Any, _instances: Any) -> None:
+    rows = session.info.get(PREFETCHED)
+    if not rows:
+        return
+    for instance in (*session.new, *session.dirty, *session.deleted):
+        name = _VERSIONED.get(type(instance))
+        if name is not None:
+            rows.pop((VERSION, name), None)
 
 
 TOOL_POOL_SIZE = 5  # one-off tools and tests; the services pass the setting TICKETBOT_DB_POOL_SIZE
@@ -124,7 +163,9 @@ class Database:
         self.url = url
         self.engine = make_engine(url, pool_size)
         # Every session's `info` holds the same KEPT dict: what `keep` leaves there outlives the session.
-        self._factory = async_sessionmaker(self.engine, expire_on_commit=False, info={KEPT: {}})
+        self._factory = async_sessionmaker(
+            self.engine, expire_on_commit=False, info={KEPT: {}}, sync_session_class=_Session
+        )
         self._unit: ContextVar[AsyncSession | None] = ContextVar(f"unit-{id(self)}", default=None)
 
     @property

@@ -1,6 +1,7 @@
 """What every turn reads first, in one statement: the conversation as stored, the speaker (identity and member),
-the speaker's dialog state in that conversation, and the boards' version (with which the boards kept from an
-earlier turn are used without reading them: `bot.desk.boards.all_boards`).
+the speaker's dialog state in that conversation, and the versions of the configuration kept across turns
+(`storage.db.VERSIONS`: with them, the boards and the notification audience an earlier turn read are used
+without reading them again).
 
 Each is its own service's lookup (`ConversationService.remember`, `MemberService.arriving`, `DialogStore.load`),
 and each service still reads it itself when it was not read ahead. Here the three are LEFT JOINs onto one row,
@@ -18,15 +19,14 @@ from typing import Any
 from sqlalchemy import ColumnElement, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.desk.boards import VERSION, VERSION_COLUMN
 from bot.desk.conversations import STORED, STORED_COLUMNS, stored_joined
 from bot.desk.members import SPEAKER, SPEAKER_COLUMNS, speaker_joined
 from bot.seam import InboundEvent
 from dialogs.store import STATE, STATE_COLUMNS, DialogKey, state_joined
-from storage.db import prefetch
+from storage.db import VERSION, VERSIONS, prefetch, version_column
 
 _PARTS = (STORED_COLUMNS, SPEAKER_COLUMNS, STATE_COLUMNS)
-_OPENING = select(*(c for part in _PARTS for c in part), VERSION_COLUMN).select_from(
+_OPENING = select(*(c for part in _PARTS for c in part), *(version_column(name) for name in VERSIONS)).select_from(
     state_joined(speaker_joined(stored_joined(select(literal(1).label("one")).subquery("turn"))))
 )
 
@@ -40,8 +40,8 @@ _SHAPES = tuple(_shape(part) for part in _PARTS)
 
 
 def _split(row: Sequence[Any]) -> list[Any]:
-    """The joined row (before its last column, the boards' version) as each lookup's row, or None where its
-    LEFT JOIN found nothing (its first column, NOT NULL in its table, is NULL)."""
+    """The joined row (before its last columns, the versions) as each lookup's row, or None where its LEFT JOIN
+    found nothing (its first column, NOT NULL in its table, is NULL)."""
     parts, start = [], 0
     for shape, columns in zip(_SHAPES, _PARTS, strict=True):
         values = tuple(row[start:start + len(columns)])
@@ -58,7 +58,8 @@ async def read_opening(session: AsyncSession, event: InboundEvent) -> None:
     params = {"platform": ref.platform, "conversation_id": ref.conversation_id, "user_id": actor.user_id}
     row = (await session.execute(_OPENING, params)).one()
     stored, speaker, state = _split(row)
-    prefetch(session, VERSION, None, row[-1])
+    for name, version in zip(VERSIONS, row[-len(VERSIONS):], strict=True):
+        prefetch(session, VERSION, name, version)
     prefetch(session, STORED, (ref.platform, ref.conversation_id), stored)
     prefetch(session, SPEAKER, (actor.platform, actor.user_id), speaker)
     prefetch(session, STATE, DialogKey(ref.platform, ref.conversation_id, actor.user_id), state)

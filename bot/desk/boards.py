@@ -14,8 +14,8 @@ from sqlalchemy.orm import joinedload
 
 from bot.desk.errors import Conflict, Invalid, NotFound
 from bot.desk.priorities import normalize_priority
-from storage.db import Database, keep, kept, take
-from storage.models import Board, Category, Counter, Status, Ticket, table_of
+from storage.db import BOARDS_VERSION, Database, keep, kept, read_at
+from storage.models import Board, Category, Status, Ticket
 
 DEFAULT_WORKFLOW: tuple[tuple[str, bool], ...] = (
     ("New", False),
@@ -27,12 +27,6 @@ DEFAULT_WORKFLOW: tuple[tuple[str, bool], ...] = (
 
 
 BOARDS_KEY = "ticketbot.boards"
-VERSION = "ticketbot.boards.version"
-VERSION_COUNTER = "boards_version"  # bumped by the database on every change to boards, statuses, categories
-_COUNTERS = table_of(Counter)
-VERSION_COLUMN = (  # on the table's columns: the class's attributes would route the opening read through the ORM
-    select(_COUNTERS.c.value).where(_COUNTERS.c.name == VERSION_COUNTER).scalar_subquery().label("boards_version")
-)
 
 
 def _usable_on(board_id: Any) -> ColumnElement[bool]:
@@ -71,7 +65,7 @@ class _Read:
 async def _read(session: AsyncSession) -> _Read:
     read: _Read | None = session.info.get(BOARDS_KEY)
     if read is None:
-        version = take(session, VERSION, None)
+        version = read_at(session, BOARDS_VERSION)
         read = kept(session, BOARDS_KEY, version)
         if read is None:
             rows = (await session.execute(_BOARDS)).unique().all()
@@ -91,7 +85,7 @@ async def all_boards(session: AsyncSession) -> Sequence[Board]:
     workflows loaded apart it was two): one turn asks several times (each step of the create dialog, then the
     create itself), and a change to boards or categories in the session forgets it.
 
-    Where the turn read the boards' version ahead (`VERSION_COLUMN`, in its opening read), the boards are kept
+    Where the turn read the boards' version ahead (`storage.db.BOARDS_VERSION`, in its opening read), they are kept
     across turns while that version stays the same, and the statement is not sent at all: it and the loading of
     its objects were 11% of a chat create's CPU in the core. Kept boards are in no session and shared: read
     them, never change them or attach them to a session (`TicketService.create` sets them on the new ticket
@@ -142,7 +136,6 @@ class BoardService:
         """A transaction that changes boards, statuses or categories (the session's boards are read anew)."""
         async with self.db.transaction() as session:
             session.info.pop(BOARDS_KEY, None)
-            take(session, VERSION, None)  # read before this change: the kept boards at it are not this session's
             try:
                 yield session
             finally:

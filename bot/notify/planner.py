@@ -18,9 +18,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Row, bindparam, insert, literal_column, null, or_, select, type_coerce, union_all
+from sqlalchemy import Boolean, Row, insert, literal_column, null, or_, select, type_coerce, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.desk.conversations import to_ref
@@ -30,6 +31,7 @@ from bot.notify.replies import LOG, dump_message
 from bot.notify.routing import Hop, route
 from bot.seam import OutboundMessage
 from cards.builders import ticket_card
+from storage.db import AUDIENCE_VERSION, keep, kept, read_at
 from storage.models import (
     Conversation,
     Delivery,
@@ -62,16 +64,18 @@ def recipient_key(recipient: Recipient) -> str:
 
 _RULE, _FORWARD, _RECIPIENT = table_of(Rule), table_of(Forward), table_of(Recipient)
 _FROM, _TO = _RECIPIENT.alias("from_recipient"), _RECIPIENT.alias("to_recipient")
-# What every event's planning reads before it knows whether anyone is told: the board's enabled rules with their
-# recipients, and the forwards active now with both ends, as columns in ONE statement built once: two statements
-# of ORM objects, rebuilt per event (three with forwards), took 0.72 ms of a 5.0 ms create with neither rule nor
-# forward; this takes 0.17 ms (on the tables' columns: the classes' attributes route it through the ORM). A rule
-# row has `forward` 0 and its recipient in `member_id`/`conversation_id`; a forward row has `forward` 1, its
-# source there and its destination in `to_member_id`/`to_conversation_id`.
+_WHEN = _FORWARD.c.starts_at.type
+# Everything planning reads before it knows whether anyone is told: every enabled rule with its recipient, and
+# every enabled forward with both ends and its dates, as columns in ONE statement built once (two statements
+# of ORM objects, rebuilt per event, three with forwards, took 0.72 ms of a 5.0 ms create; this 0.17 ms), and
+# kept across turns while the audience's version stands (`_Audience.read`). A rule row has `forward` 0, its
+# board, and its recipient in `member_id`/`conversation_id`; a forward row has `forward` 1, its source there, its
+# destination in `to_member_id`/`to_conversation_id`, and the dates it is active between.
 _AUDIENCE = union_all(
     select(
         literal_column("0").label("forward"),
         _RULE.c.id.label("row_id"),
+        _RULE.c.board_id,
         _RULE.c.events,
         _RULE.c.priorities,
         _RECIPIENT.c.member_id,
@@ -79,12 +83,15 @@ _AUDIENCE = union_all(
         null().label("to_member_id"),
         null().label("to_conversation_id"),
         type_coerce(null(), Boolean).label("keep_copy"),
+        type_coerce(null(), _WHEN).label("starts_at"),
+        type_coerce(null(), _WHEN).label("ends_at"),
     )
     .select_from(_RULE.join(_RECIPIENT, _RECIPIENT.c.id == _RULE.c.recipient_id))
-    .where(_RULE.c.board_id == bindparam("board_id"), _RULE.c.enabled.is_(True)),
+    .where(_RULE.c.enabled.is_(True)),
     select(
         literal_column("1"),
         _FORWARD.c.id,
+        null(),
         null(),
         null(),
         _FROM.c.member_id,
@@ -92,16 +99,46 @@ _AUDIENCE = union_all(
         _TO.c.member_id,
         _TO.c.conversation_id,
         _FORWARD.c.keep_copy,
+        _FORWARD.c.starts_at,
+        _FORWARD.c.ends_at,
     )
     .select_from(
         _FORWARD.join(_FROM, _FROM.c.id == _FORWARD.c.from_recipient_id).join(_TO, _TO.c.id == _FORWARD.c.to_recipient_id)
     )
-    .where(
-        _FORWARD.c.enabled.is_(True),
-        or_(_FORWARD.c.starts_at.is_(None), _FORWARD.c.starts_at <= bindparam("now")),
-        or_(_FORWARD.c.ends_at.is_(None), _FORWARD.c.ends_at > bindparam("now")),
-    ),
+    .where(_FORWARD.c.enabled.is_(True)),
 ).order_by("forward", "row_id")
+_KEPT_AUDIENCE = "ticketbot.audience"
+
+
+@dataclass(frozen=True)
+class _Audience:
+    """The enabled rules by board and the enabled forwards, as read by `_AUDIENCE`; immutable rows, so one read
+    is shared by every turn that reads the same version."""
+
+    rules: dict[int, tuple[Row[Any], ...]]
+    forwards: tuple[Row[Any], ...]
+
+    @classmethod
+    async def read(cls, session: AsyncSession) -> _Audience:
+        """The audience at the version this session's opening read found: kept from an earlier turn at that
+        version, else read (and kept, when the version is known)."""
+        version = read_at(session, AUDIENCE_VERSION)
+        audience: _Audience | None = kept(session, _KEPT_AUDIENCE, version)
+        if audience is None:
+            rules: dict[int, list[Row[Any]]] = {}
+            forwards = []
+            for row in (await session.execute(_AUDIENCE)).all():
+                if row.forward:
+                    forwards.append(row)
+                else:
+                    rules.setdefault(row.board_id, []).append(row)
+            audience = cls({board: tuple(rows) for board, rows in rules.items()}, tuple(forwards))
+            keep(session, _KEPT_AUDIENCE, version, audience)
+        return audience
+
+    def active_forwards(self, now: datetime) -> list[Row[Any]]:
+        """The forwards active at `now`: begun (or without a start) and not ended."""
+        return [f for f in self.forwards if (f.starts_at is None or f.starts_at <= now) and (f.ends_at is None or f.ends_at > now)]
 
 
 def direct_lane(platform: str, user_id: str) -> str:
@@ -156,9 +193,9 @@ class Planner:
 
     async def __call__(self, session: AsyncSession, event: TicketEventRow, ticket: Ticket, note: Note | None) -> None:
         internal = note is not None and note.internal
-        audience = (await session.execute(_AUDIENCE, {"board_id": ticket.board_id, "now": utcnow()})).all()
-        keys = self._recipients([row for row in audience if not row.forward], event, ticket, note)
-        routed = route(keys, self._forwards([row for row in audience if row.forward]))
+        audience = await _Audience.read(session)
+        keys = self._recipients(audience.rules.get(ticket.board_id, ()), event, ticket, note)
+        routed = route(keys, self._forwards(audience.active_forwards(utcnow())))
         actor = {f"m:{event.actor_member_id}", f"i:{event.actor_identity_id}"}
         routed = [r for r in routed if r.key not in actor and not (internal and not r.key.startswith("m:"))]
         if not routed:

@@ -59,7 +59,7 @@ def counting(engine) -> Iterator[Tally]:
 
     def on_orm(state) -> None:
         if state.is_orm_statement:
-            tally.through_orm.append(str(state.statement).split("\n")[0][:80])
+            tally.through_orm.append(f"{type(state.statement).__name__} of {state.bind_mapper}")
 
     sync = engine.sync_engine
     event.listen(sync, "before_cursor_execute", on_statement)

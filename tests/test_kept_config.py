@@ -1,17 +1,19 @@
-"""Boards kept across turns: each turn reads the boards' version in its opening read and skips the boards
-statement while the version is the one it kept them at. A change anywhere (another process, plain SQL, the
-same turn) must show on the next read, and a turn that fails must not spoil what later turns are handed."""
+"""Configuration kept across turns: each turn reads the versions of the boards and of the notification audience
+(rules, recipients, forwards) in its opening read, and skips their statements while each version is the one it
+kept them at. A change anywhere (another process, plain SQL, the same turn) must show on the next read, and a
+turn that fails must not spoil what later turns are handed."""
 
 from __future__ import annotations
 
 import asyncio
 import re
 
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from bot.chat.opening import read_opening
 from bot.seam import EventKind, InboundEvent
 from bot.services import Services
+from storage.models import Delivery
 from tests.chat_helpers import Chat, texts
 from tests.helpers import make_settings
 from tests.ops.test_statement_budget import counting
@@ -89,3 +91,54 @@ async def test_concurrent_turns_share_the_kept_boards(services):
     shown = await asyncio.gather(*(_create(chat, f"Screen {i} flickers") for i, chat in enumerate(chats)))
     assert all("Service Desk" in s and "New" in s for s in shown)
     assert sorted(int(re.search(r"Created ticket #(\d+)", s)[1]) for s in shown) == list(range(2, 22))
+
+
+async def _lanes(services) -> list[str]:
+    async with services.db.sessions() as session:
+        return list(await session.scalars(select(Delivery.lane).order_by(Delivery.id)))
+
+
+async def _room(services, name: str) -> int:
+    return (await services.recipients.add("console", f"room-{name}", f"Room {name}"))["id"]
+
+
+async def test_a_rule_added_by_another_process_is_followed_on_the_next_turn(services):
+    chat = Chat(services)
+    await _create(chat, "Printer jammed")  # no rule yet: the empty audience is kept
+    other = Services(make_settings(services.settings.database_url))
+    try:
+        await other.rules.add("Service Desk", await _room(other, "a"))
+    finally:
+        await other.close()
+    await _create(chat, "Screen flickers")
+    assert await _lanes(services) == ["console:room-a"]
+
+
+async def test_a_rule_disabled_in_plain_sql_stops_its_deliveries_on_the_next_turn(services):
+    chat = Chat(services)
+    await services.rules.add("Service Desk", await _room(services, "a"))
+    await _create(chat, "Printer jammed")
+    async with services.db.engine.begin() as conn:
+        await conn.execute(text("UPDATE rules SET enabled = false"))
+    await _create(chat, "Screen flickers")
+    assert await _lanes(services) == ["console:room-a"]  # the first ticket's only
+
+
+async def test_a_forward_added_after_the_audience_was_kept_reroutes_the_next_turn(services):
+    chat = Chat(services)
+    room_a, room_b = await _room(services, "a"), await _room(services, "b")
+    await services.rules.add("Service Desk", room_a)
+    await _create(chat, "Printer jammed")
+    await services.forwards.add(room_a, room_b)
+    await _create(chat, "Screen flickers")
+    assert await _lanes(services) == ["console:room-a", "console:room-b"]
+
+
+async def test_the_audience_statement_is_sent_only_when_its_version_moved(services):
+    chat = Chat(services)
+    await services.rules.add("Service Desk", await _room(services, "a"))
+    await _create(chat, "Printer jammed")
+    with counting(services.db.engine) as tally:
+        await _create(chat, "Screen flickers")
+    assert not [s for s in tally.statements if s.startswith("SELECT 0 AS forward")]
+    assert await _lanes(services) == ["console:room-a", "console:room-a"]
