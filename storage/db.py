@@ -19,7 +19,7 @@ BEGIN from the driver, ours on `begin`).
 
 Reads ahead: `prefetch` leaves a row that one statement read for the service that would read it (`first_row`,
 `take`); `keep` leaves a value for every later session of the database in this process while a version read
-with each turn stays the same (`kept`: the boards, `bot.desk.boards.all_boards`).
+with each turn stays the same (`kept`, `VERSIONS`: the boards and the notification audience).
 """
 
 from __future__ import annotations
