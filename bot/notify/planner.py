@@ -62,7 +62,8 @@ def recipient_key(recipient: Recipient) -> str:
     return key_of(recipient.member_id, recipient.conversation_id)
 
 
-_RULE, _FORWARD, _RECIPIENT = table_of(Rule), table_of(Forward), table_of(Recipient)
+# On the tables' columns: a statement on the classes' attributes goes through the ORM's execution path.
+_RULE, _FORWARD, _RECIPIENT, _DELIVERY = table_of(Rule), table_of(Forward), table_of(Recipient), table_of(Delivery)
 _FROM, _TO = _RECIPIENT.alias("from_recipient"), _RECIPIENT.alias("to_recipient")
 _WHEN = _FORWARD.c.starts_at.type
 # Everything planning reads before it knows whether anyone is told: every enabled rule with its recipient, and
@@ -203,7 +204,7 @@ class Planner:
         change = f"n{note.uid}" if note is not None else f"e{event.id}"
         wanted = {f"t{ticket.id}:{change}:{r.key}": r for r in routed}
         existing = set(
-            (await session.scalars(select(Delivery.dedup_key).where(Delivery.dedup_key.in_(list(wanted))))).all()
+            (await session.scalars(select(_DELIVERY.c.dedup_key).where(_DELIVERY.c.dedup_key.in_(list(wanted))))).all()
         )
         wanted = {k: r for k, r in wanted.items() if k not in existing}
         if not wanted:
@@ -240,7 +241,7 @@ class Planner:
                 }
             )
         if deliveries:
-            await session.execute(insert(Delivery), deliveries)  # one executemany, not an INSERT per row
+            await session.execute(insert(_DELIVERY), deliveries)  # one executemany, not an INSERT per row
 
     @staticmethod
     def _recipients(rules: Sequence[Row[Any]], event: TicketEventRow, ticket: Ticket, note: Note | None) -> list[str]:
