@@ -121,7 +121,9 @@ def keep(session: AsyncSession, name: str, version: Any, value: Any) -> None:
 
 
 class _Session(Session):
-    """The sessions of `Database`: a flush that writes versioned rows forgets the versions read ahead for them."""
+    """The sessions of `Database`: a flush that writes versioned rows forgets the versions read ahead for them.
+    Every change to those tables is made on ORM objects (a Core UPDATE or DELETE of them would not be seen here;
+    the next turn would still read the new version)."""
 
 
 @event.listens_for(_Session, "before_flush")
