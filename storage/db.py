@@ -18,16 +18,16 @@ own transaction handling breaks SAVEPOINT; the engine takes it over (SQLAlchemy'
 BEGIN from the driver, ours on `begin`).
 
 Reads ahead: `prefetch` leaves a row that one statement read for the service that would read it (`first_row`,
-`take`); `keep` leaves a value for every later session of the database in this process while a version read
-with each turn stays the same (`kept`, `VERSIONS`: the boards and the notification audience).
+`take`); `kept_or_read` keeps a value for every later session of the database in this process while a version
+read with each turn stays the same (`VERSIONS`: the boards and the notification audience).
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Hashable
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from sqlalchemy import Executable, Label, event, select, text
 from sqlalchemy.engine import make_url
@@ -79,7 +79,8 @@ async def first_row(
     return (await session.execute(statement, params)).first() if row is _NOT_READ else row
 
 
-KEPT = "storage.kept"
+T = TypeVar("T")
+KEPT = "storage.kept"  # in every session's `info`: what is kept, by version name, as (version, value)
 VERSION = "storage.version"  # the lookup under which the opening read leaves each version (the key: its name)
 BOARDS_VERSION = "boards_version"  # boards, statuses and categories (`bot.desk.boards.all_boards`)
 AUDIENCE_VERSION = "audience_version"  # notification rules, recipients and forwards (`bot.notify.planner`)
@@ -98,26 +99,23 @@ def version_column(name: str) -> Label[Any]:
     return select(_COUNTERS.c.value).where(_COUNTERS.c.name == name).scalar_subquery().label(name)
 
 
-def kept(session: AsyncSession, name: str, version: Any) -> Any:
-    """What `keep` left under `name` for this session's database at `version`; None when it kept nothing there,
-    kept it at another version, or `version` is None (not known)."""
-    entry = session.info.get(KEPT, {}).get(name) if version is not None else None
-    return entry[1] if entry is not None and entry[0] == version else None
+async def kept_or_read(session: AsyncSession, version: str, read: Callable[[bool], Awaitable[T]]) -> T:
+    """What the counter `version` guards: the value kept in this process at the version this session's opening
+    read found (taken once), else `await read(keeping)`, kept for later sessions when that version is known.
 
-
-def read_at(session: AsyncSession, name: str) -> Any:
-    """The version `name` this session's opening read found, taken once (None when it was not read ahead, or the
-    session has changed what it versions since)."""
-    return take(session, VERSION, name)
-
-
-def keep(session: AsyncSession, name: str, version: Any, value: Any) -> None:
-    """Keep `value` under `name` for every later session of this database (this process) that reads `version`.
-
-    Later sessions, and concurrent turns, share the value: it must be read-only, loaded whole (nothing left to
-    load lazily) and in no session, where a rollback would expire it."""
-    if version is not None and KEPT in session.info:
-        session.info[KEPT][name] = (version, value)
+    `keeping` says whether it will be kept: later sessions, and concurrent turns, then share the value, so it
+    must be read-only, loaded whole (nothing left to load lazily) and in no session, where a rollback would
+    expire it. Unknown means not read ahead (the API, the CLI, mail) or changed by this session since."""
+    at = take(session, VERSION, version)
+    shelf: dict[str, tuple[Any, Any]] | None = session.info.get(KEPT) if at is not None else None
+    if shelf is not None:
+        entry = shelf.get(version)
+        if entry is not None and entry[0] == at:
+            return cast(T, entry[1])
+    value = await read(shelf is not None)
+    if shelf is not None:
+        shelf[version] = (at, value)
+    return value
 
 
 class _Session(Session):

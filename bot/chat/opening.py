@@ -51,7 +51,7 @@ def _split(row: Sequence[Any]) -> list[Any]:
 
 
 async def read_opening(session: AsyncSession, event: InboundEvent) -> None:
-    """Read the three lookups of `event`'s turn and leave them in `session` for their services."""
+    """Read the three lookups of `event`'s turn and the versions, and leave them in `session` for their services."""
     ref, actor = event.conversation, event.actor
     if actor.platform != ref.platform:  # the statement binds one platform for all three
         return

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from sqlalchemy import ColumnElement, Row, Select, bindparam, exists, func, select
@@ -14,7 +15,7 @@ from sqlalchemy.orm import joinedload
 
 from bot.desk.errors import Conflict, Invalid, NotFound
 from bot.desk.priorities import normalize_priority
-from storage.db import BOARDS_VERSION, Database, keep, kept, read_at
+from storage.db import BOARDS_VERSION, Database, kept_or_read
 from storage.models import Board, Category, Status, Ticket
 
 DEFAULT_WORKFLOW: tuple[tuple[str, bool], ...] = (
@@ -65,18 +66,16 @@ class _Read:
 async def _read(session: AsyncSession) -> _Read:
     read: _Read | None = session.info.get(BOARDS_KEY)
     if read is None:
-        version = read_at(session, BOARDS_VERSION)
-        read = kept(session, BOARDS_KEY, version)
-        if read is None:
-            rows = (await session.execute(_BOARDS)).unique().all()
-            read = _Read(
-                tuple(board for board, _ in rows), frozenset(board.id for board, categorized in rows if categorized)
-            )
-            if version is not None:
-                for board in read.boards:
-                    session.expunge(board)  # with its statuses (the relationship's cascade)
-                keep(session, BOARDS_KEY, version, read)
-        session.info[BOARDS_KEY] = read
+        read = session.info[BOARDS_KEY] = await kept_or_read(session, BOARDS_VERSION, partial(_read_boards, session))
+    return read
+
+
+async def _read_boards(session: AsyncSession, keeping: bool) -> _Read:
+    rows = (await session.execute(_BOARDS)).unique().all()
+    read = _Read(tuple(board for board, _ in rows), frozenset(board.id for board, categorized in rows if categorized))
+    if keeping:
+        for board in read.boards:
+            session.expunge(board)  # with its statuses (the relationship's cascade)
     return read
 
 

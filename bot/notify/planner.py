@@ -19,6 +19,7 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from sqlalchemy import Boolean, Row, insert, literal_column, null, or_, select, type_coerce, union_all
@@ -31,7 +32,7 @@ from bot.notify.replies import LOG, dump_message
 from bot.notify.routing import Hop, route
 from bot.seam import OutboundMessage
 from cards.builders import ticket_card
-from storage.db import AUDIENCE_VERSION, keep, kept, read_at
+from storage.db import AUDIENCE_VERSION, kept_or_read
 from storage.models import (
     Conversation,
     Delivery,
@@ -69,7 +70,7 @@ _WHEN = _FORWARD.c.starts_at.type
 # Everything planning reads before it knows whether anyone is told: every enabled rule with its recipient, and
 # every enabled forward with both ends and its dates, as columns in ONE statement built once (two statements
 # of ORM objects, rebuilt per event, three with forwards, took 0.72 ms of a 5.0 ms create; this 0.17 ms), and
-# kept across turns while the audience's version stands (`_Audience.read`). A rule row has `forward` 0, its
+# kept across turns while the audience's version stands (`storage.db.kept_or_read`). A rule row has `forward` 0, its
 # board, and its recipient in `member_id`/`conversation_id`; a forward row has `forward` 1, its source there, its
 # destination in `to_member_id`/`to_conversation_id`, and the dates it is active between.
 _AUDIENCE = union_all(
@@ -108,7 +109,6 @@ _AUDIENCE = union_all(
     )
     .where(_FORWARD.c.enabled.is_(True)),
 ).order_by("forward", "row_id")
-_KEPT_AUDIENCE = "ticketbot.audience"
 
 
 @dataclass(frozen=True)
@@ -120,22 +120,16 @@ class _Audience:
     forwards: tuple[Row[Any], ...]
 
     @classmethod
-    async def read(cls, session: AsyncSession) -> _Audience:
-        """The audience at the version this session's opening read found: kept from an earlier turn at that
-        version, else read (and kept, when the version is known)."""
-        version = read_at(session, AUDIENCE_VERSION)
-        audience: _Audience | None = kept(session, _KEPT_AUDIENCE, version)
-        if audience is None:
-            rules: dict[int, list[Row[Any]]] = {}
-            forwards = []
-            for row in (await session.execute(_AUDIENCE)).all():
-                if row.forward:
-                    forwards.append(row)
-                else:
-                    rules.setdefault(row.board_id, []).append(row)
-            audience = cls({board: tuple(rows) for board, rows in rules.items()}, tuple(forwards))
-            keep(session, _KEPT_AUDIENCE, version, audience)
-        return audience
+    async def read(cls, session: AsyncSession, _keeping: bool) -> _Audience:
+        """The audience as it is now: its rows are immutable, so it is the same whether it is kept or not."""
+        rules: dict[int, list[Row[Any]]] = {}
+        forwards = []
+        for row in (await session.execute(_AUDIENCE)).all():
+            if row.forward:
+                forwards.append(row)
+            else:
+                rules.setdefault(row.board_id, []).append(row)
+        return cls({board: tuple(rows) for board, rows in rules.items()}, tuple(forwards))
 
     def active_forwards(self, now: datetime) -> list[Row[Any]]:
         """The forwards active at `now`: begun (or without a start) and not ended."""
@@ -194,7 +188,7 @@ class Planner:
 
     async def __call__(self, session: AsyncSession, event: TicketEventRow, ticket: Ticket, note: Note | None) -> None:
         internal = note is not None and note.internal
-        audience = await _Audience.read(session)
+        audience = await kept_or_read(session, AUDIENCE_VERSION, partial(_Audience.read, session))
         keys = self._recipients(audience.rules.get(ticket.board_id, ()), event, ticket, note)
         routed = route(keys, self._forwards(audience.active_forwards(utcnow())))
         actor = {f"m:{event.actor_member_id}", f"i:{event.actor_identity_id}"}
