@@ -150,7 +150,8 @@ ticket_assignees = Table(
     "ticket_assignees",
     Base.metadata,
     Column("ticket_id", ForeignKey("tickets.id", ondelete="CASCADE"), primary_key=True),
-    Column("member_id", ForeignKey("members.id", ondelete="CASCADE"), primary_key=True, index=True),
+    Column("member_id", ForeignKey("members.id", ondelete="CASCADE"), primary_key=True),
+    Index("ix_ticket_assignees_member_ticket", "member_id", "ticket_id"),  # a member's tickets from the index alone
 )
 
 
@@ -166,10 +167,8 @@ class Ticket(Base):
     title: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
     priority: Mapped[str] = mapped_column(String(20))
-    requester_member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"), index=True)
-    requester_identity_id: Mapped[int | None] = mapped_column(
-        ForeignKey("identities.id", ondelete="SET NULL"), index=True
-    )
+    requester_member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
+    requester_identity_id: Mapped[int | None] = mapped_column(ForeignKey("identities.id", ondelete="SET NULL"))
     requester_name: Mapped[str] = mapped_column(String(200), default="")
     origin_platform: Mapped[str | None] = mapped_column(String(20))
     origin_conversation: Mapped[str | None] = mapped_column(String(500))
@@ -185,6 +184,11 @@ class Ticket(Base):
     assignees: Mapped[list[Member]] = relationship(secondary=ticket_assignees, lazy="selectin", order_by=Member.name)
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - SQLAlchemy reads it as is
+    # A requester's tickets newest first, for `my tickets` (migration 0011).
+    __table_args__ = (
+        Index("ix_tickets_requester_member_number", "requester_member_id", "number"),
+        Index("ix_tickets_requester_identity_number", "requester_identity_id", "number"),
+    )
 
 
 class Note(Base):

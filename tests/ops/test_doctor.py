@@ -23,7 +23,7 @@ def test_a_migrated_database_passes(sqlite_url):
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
     assert lines[0].startswith("ok    database reachable:")
-    assert lines[1] == "ok    database migrated: the schema is at 0010"
+    assert lines[1] == "ok    database migrated: the schema is at 0011"
     assert len(lines) == 2  # Teams in local mode without a webhook has nothing to check
 
 
