@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from bot.seam import Actor, EventKind, InboundEvent
+from bot.services import Services
 from storage.models import Identity, Rule, SeenEvent
 from tests.chat_helpers import Chat, texts
 
@@ -33,6 +34,26 @@ async def test_events_of_one_conversation_run_in_arrival_order(services, admin):
     await asyncio.gather(*(admin.say(f"note 1 step {i}") for i in range(15)))
     notes = await services.tickets.notes(1)
     assert [n.text for n in notes] == [f"step {i}" for i in range(15)]
+
+
+async def test_on_postgresql_a_turn_waits_for_its_conversation_held_by_another_process(services, admin):
+    """The lock another `serve` process would hold for its turn in the conversation: this process's turn there
+    waits until it ends, a turn in another conversation does not."""
+    if services.db.dialect != "postgresql":
+        pytest.skip("SQLite serialises every write transaction; the advisory lock is PostgreSQL's")
+    other = Services(services.settings)
+    try:
+        async with other.db.engine.connect() as held:
+            await held.execute(text("SELECT pg_advisory_xact_lock(hashtextextended('console:conv-1', 0))"))
+            waiting = asyncio.create_task(admin.say("Title: Printer jammed"))
+            elsewhere = Chat(services, "ua", "Alice", "alice@example.com", conversation="conv-2")
+            assert "Created ticket #1." in texts(await asyncio.wait_for(elsewhere.say("Title: Other room"), 10))
+            await asyncio.sleep(0.3)
+            assert not waiting.done()
+            await held.rollback()
+        assert "Created ticket #2." in texts(await asyncio.wait_for(waiting, 10))
+    finally:
+        await other.close()
 
 
 async def test_unknown_actor_is_recorded_and_linked_by_email(services):

@@ -30,11 +30,13 @@ from sqlalchemy.orm import Session
 
 from tests.chat_helpers import Chat, texts
 
-CREATE_STATEMENTS = 7
+# By backend: SQLite's BEGIN IMMEDIATE is a statement of its own; PostgreSQL's conversation lock is taken by the
+# statement that records the event's key (it was one more statement until then).
+CREATE_STATEMENTS = {"sqlite": 7, "postgresql": 6}
 CREATE_TRANSACTIONS = 1
-SHOW_STATEMENTS = 5
+SHOW_STATEMENTS = {"sqlite": 5, "postgresql": 4}
 SHOW_TRANSACTIONS = 1
-MY_TICKETS_STATEMENTS = 7
+MY_TICKETS_STATEMENTS = {"sqlite": 7, "postgresql": 6}
 MY_TICKETS_TRANSACTIONS = 1
 
 
@@ -81,7 +83,7 @@ async def test_a_create_stays_within_its_statement_budget(services):
     with counting(services.db.engine) as tally:
         reply = await chat.say("Title: Printer on 3 is jammed")
     assert "#2" in texts(reply)
-    assert len(tally.statements) <= CREATE_STATEMENTS, tally.statements
+    assert len(tally.statements) <= CREATE_STATEMENTS[services.db.dialect], tally.statements
     assert tally.transactions <= CREATE_TRANSACTIONS
     assert tally.through_orm == []
 
@@ -92,7 +94,7 @@ async def test_a_show_stays_within_its_statement_budget(services):
     with counting(services.db.engine) as tally:
         reply = await chat.say("show 1")
     assert "Printer on 3 is jammed" in texts(reply)
-    assert len(tally.statements) <= SHOW_STATEMENTS, tally.statements
+    assert len(tally.statements) <= SHOW_STATEMENTS[services.db.dialect], tally.statements
     assert tally.transactions <= SHOW_TRANSACTIONS
     assert tally.through_orm == []
 
@@ -104,6 +106,6 @@ async def test_my_tickets_stays_within_its_statement_budget(services):
     with counting(services.db.engine) as tally:
         reply = await chat.say("my tickets")
     assert "Printer 11 is jammed" in texts(reply)
-    assert len(tally.statements) <= MY_TICKETS_STATEMENTS, tally.statements
+    assert len(tally.statements) <= MY_TICKETS_STATEMENTS[services.db.dialect], tally.statements
     assert tally.transactions <= MY_TICKETS_TRANSACTIONS
     assert tally.through_orm == []
