@@ -94,7 +94,8 @@ async def _load_tickets(services: Services, start: int, stop: int) -> None:
             await session.execute(update(Counter).where(Counter.name == "ticket_number").values(value=numbers[-1]))
     if services.db.engine.dialect.name == "postgresql":
         # As after any bulk load: the statistics, and the visibility map that index-only scans need (the assignee
-        # part of `my tickets`). Without the VACUUM, autovacuum took the new rows on while turns were timed.
+        # part of `my tickets`); left to autovacuum, that would be set at a time of its choosing, perhaps while
+        # turns are timed.
         async with services.db.engine.connect() as conn:
             await conn.execution_options(isolation_level="AUTOCOMMIT")
             await conn.execute(text("VACUUM ANALYZE"))
