@@ -110,14 +110,15 @@ def _involving(ids: tuple[bool, bool]) -> list[_Narrow]:
     return [*parts, _assigned] if ids[0] else parts
 
 
+def _one_page(query: Select[Any]) -> Select[Any]:
+    """`query` cut to the page the values `limit` and `offset` say."""
+    return query.limit(bindparam("limit", type_=Integer)).offset(bindparam("offset", type_=Integer))
+
+
 def _filtered(shape: _Shape, *columns: Any) -> Select[Any]:
     """`columns` of the tickets that pass every filter of `shape` but `involving`, newest first, one page."""
-    query = (
-        select(*columns)
-        .join(_STATUSES, _STATUSES.c.id == _TICKETS.c.status_id)
-        .order_by(_TICKETS.c.number.desc())
-        .limit(bindparam("limit", type_=Integer))
-        .offset(bindparam("offset", type_=Integer))
+    query = _one_page(
+        select(*columns).join(_STATUSES, _STATUSES.c.id == _TICKETS.c.status_id).order_by(_TICKETS.c.number.desc())
     )
     if shape.before:
         query = query.where(_TICKETS.c.number < bindparam("before"))
@@ -171,12 +172,7 @@ def _newest_involving(shape: _Shape, involving: tuple[bool, bool]) -> Select[Any
         return _filtered(shape, _TICKETS.c.id if shape.ids_only else Ticket).where(false())
     # Each part inside a subquery of its own: SQLite takes no ORDER BY or LIMIT on a member of a UNION.
     mine = union(*(select(*part.subquery().c) for part in parts)).subquery("mine")
-    page = (
-        select(mine.c.id)
-        .order_by(mine.c.number.desc())
-        .limit(bindparam("limit", type_=Integer))
-        .offset(bindparam("offset", type_=Integer))
-    )
+    page = _one_page(select(mine.c.id).order_by(mine.c.number.desc()))
     if shape.ids_only:
         return page
     return select(Ticket).where(_TICKETS.c.id.in_(page)).order_by(_TICKETS.c.number.desc())
