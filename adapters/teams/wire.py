@@ -14,11 +14,13 @@ error is msrest's too. tests/teams/test_teams_wire.py holds both walks equal ove
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import datetime
 from enum import Enum
 from typing import Any
 
+import isodate
 from botbuilder.schema import Activity
 from msrest.serialization import Deserializer, Model, Serializer
 
@@ -53,6 +55,21 @@ def _plan(cls: type[Model]) -> tuple[Fields, frozenset[str]]:
         fields.append((attr, key, kind))
     plan = _PLANS[cls] = (tuple(fields), frozenset(key for _, key, _ in fields))
     return plan
+
+
+# The UTC timestamps the Bot Connector sends ("2026-12-07T23:32:39.1234567Z"): msrest reads them with isodate's
+# regular expressions, about 25 µs each, two in every activity; `datetime.fromisoformat` reads them in about 1.
+_UTC_TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z")
+
+
+def _iso(value: str) -> datetime:
+    """`Deserializer.deserialize_iso(value)`: the same datetime (fraction cut to microseconds, isodate's UTC)."""
+    if _UTC_TIMESTAMP.fullmatch(value):
+        try:
+            return datetime.fromisoformat(value[:-1]).replace(tzinfo=isodate.UTC)
+        except ValueError:  # a date that does not exist: msrest's error
+            pass
+    return Deserializer.deserialize_iso(value)
 
 
 def _copy(value: Any) -> Any:
@@ -95,7 +112,7 @@ def _from_json(value: Any, kind: str, models: Mapping[str, type]) -> Any:
     if kind == "iso-8601":
         if type(value) is not str:
             raise Unhandled(kind)
-        return Deserializer.deserialize_iso(value)
+        return _iso(value)
     if kind.startswith("[") and kind.endswith("]"):
         if type(value) is not list:
             raise Unhandled(kind)

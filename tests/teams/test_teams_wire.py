@@ -78,6 +78,23 @@ def test_the_read_keeps_unknown_keys_dates_and_copies_of_free_form_values(monkey
 
 
 @pytest.mark.parametrize(
+    "stamp",
+    [
+        "2026-12-02T10:11:12.3456789Z",  # seven digits, as the Connector writes them: cut to six, as msrest cuts
+        "2026-12-02T10:11:12Z",
+        "2026-12-02T10:11:12.5+01:00",  # an offset: msrest reads it
+        "2026-12-02t10:11:12z",
+    ],
+)
+def test_timestamps_are_read_as_the_same_instant_in_the_same_zone(stamp: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    body = sample("message.personal.msteams-docs.json") | {"timestamp": stamp, "localTimestamp": stamp}
+    msrest = Activity().deserialize(copy.deepcopy(body))
+    ours = reads_alike(body, monkeypatch)
+    for read, expected in ((ours.timestamp, msrest.timestamp), (ours.local_timestamp, msrest.local_timestamp)):
+        assert (read, read.microsecond, type(read.tzinfo)) == (expected, expected.microsecond, type(expected.tzinfo))
+
+
+@pytest.mark.parametrize(
     "changes",
     [
         {"id": 5},  # msrest turns a number where a string is declared into a string
@@ -90,7 +107,10 @@ def test_values_of_another_type_are_read_by_msrest(changes: dict[str, Any]) -> N
     reads_alike(sample("message.personal.msteams-docs.json") | changes)
 
 
-@pytest.mark.parametrize("changes", [{"timestamp": "yesterday"}, {"from": "alice"}, {"membersAdded": "alice"}])
+@pytest.mark.parametrize(
+    "changes",
+    [{"timestamp": "yesterday"}, {"timestamp": "2026-02-30T10:11:12Z"}, {"from": "alice"}, {"membersAdded": "alice"}],
+)
 def test_values_msrest_refuses_are_refused_as_msrest_refuses_them(changes: dict[str, Any]) -> None:
     body = sample("message.personal.msteams-docs.json") | changes
     with pytest.raises(DeserializationError):
