@@ -119,11 +119,20 @@ class Connection(aiosqlite.Connection):
             await asyncio.sleep(pause)
             pause = min(pause * 2, longest)
 
+    async def begin_immediate(self) -> None:
+        """Begin a transaction that holds the write lock from the start (waiting, as any statement does, while
+        another process has it)."""
+        await self.run(_begin_immediate)
+
     async def commit(self) -> None:
         self._conn.commit()
 
     async def rollback(self) -> None:
         self._conn.rollback()
+
+
+def _begin_immediate(conn: sqlite3.Connection) -> None:
+    conn.execute("BEGIN IMMEDIATE")
 
 
 def creator(url: URL) -> Callable[[], Any]:
