@@ -24,11 +24,12 @@ from bot.desk.members import SPEAKER, SPEAKER_COLUMNS, speaker_joined
 from bot.seam import InboundEvent
 from dialogs.store import STATE, STATE_COLUMNS, DialogKey, state_joined
 from storage.db import VERSION, VERSIONS, prefetch, version_column
+from storage.direct import Direct
 
 _PARTS = (STORED_COLUMNS, SPEAKER_COLUMNS, STATE_COLUMNS)
-_OPENING = select(*(c for part in _PARTS for c in part), *(version_column(name) for name in VERSIONS)).select_from(
+_OPENING = Direct(select(*(c for part in _PARTS for c in part), *(version_column(name) for name in VERSIONS)).select_from(
     state_joined(speaker_joined(stored_joined(select(literal(1).label("one")).subquery("turn"))))
-)
+))
 
 
 def _shape(columns: Sequence[ColumnElement[Any]]) -> type:
@@ -56,7 +57,7 @@ async def read_opening(session: AsyncSession, event: InboundEvent) -> None:
     if actor.platform != ref.platform:  # the statement binds one platform for all three
         return
     params = {"platform": ref.platform, "conversation_id": ref.conversation_id, "user_id": actor.user_id}
-    row = (await session.execute(_OPENING, params)).one()
+    row = (await _OPENING.run(session, params)).one()
     stored, speaker, state = _split(row)
     for name, version in zip(VERSIONS, row[-len(VERSIONS):], strict=True):
         prefetch(session, VERSION, name, version)

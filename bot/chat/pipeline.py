@@ -37,6 +37,7 @@ from dialogs.engine import Dialog, DialogEngine, render_question
 from dialogs.replies import notice_card, say
 from dialogs.store import DialogKey, DialogStore, Loaded
 from dialogs.thread_notes import thread_note
+from storage.direct import Direct
 from storage.models import SeenEvent, utcnow
 
 log = logging.getLogger(__name__)
@@ -68,7 +69,7 @@ class Router:
             seen = seen.from_select(["key", "seen_at"], values.select_from(_CONVERSATION_LOCKED))
         else:
             seen = seen.values(key=bindparam("key"), seen_at=bindparam("seen_at"))
-        self._seen = seen.on_conflict_do_nothing(index_elements=["key"])
+        self._seen = Direct(seen.on_conflict_do_nothing(index_elements=["key"]))
         self._locks: weakref.WeakValueDictionary[tuple[str, str], asyncio.Lock] = weakref.WeakValueDictionary()
 
     async def handle(self, event: InboundEvent) -> Reply:
@@ -131,8 +132,8 @@ class Router:
         ref = event.conversation
         key = f"{ref.platform}:{event.idempotency_key}"[:KEY_LENGTH]
         values = {"key": key, "seen_at": utcnow(), "lock": f"{ref.platform}:{ref.conversation_id}"}
-        result = await session.execute(self._seen, values)
-        return bool(getattr(result, "rowcount", 0) == 1)
+        result = await self._seen.run(session, values)
+        return bool(result.rowcount == 1)
 
     async def _dispatch(self, event: InboundEvent) -> Reply:
         ref = event.conversation

@@ -27,6 +27,7 @@ from bot.desk.listing import SHAPES_KEPT
 from bot.desk.principal import Principal
 from cards.views import AttachmentView, NoteView, TicketView
 from storage.db import Database
+from storage.direct import Direct
 from storage.models import Attachment, Board, Category, Member, Note, Status, Ticket, table_of, ticket_assignees
 
 
@@ -206,7 +207,10 @@ def _latest_public_notes() -> Select:
 # Built once, on the tables' columns: a card is read on nearly every turn, and building the statements cost as
 # much as running them.
 _OVERVIEW = {internal: select(*_overview(bindparam("ticket"), internal=internal)) for internal in (False, True)}
-_READ = {internal: _read(overview=internal).where(table_of(Ticket).c.number == bindparam("number")) for internal in (False, True)}
+_READ = {
+    internal: Direct(_read(overview=internal).where(table_of(Ticket).c.number == bindparam("number")))
+    for internal in (False, True)
+}
 _READ_PAGE = _read(overview=None).order_by(table_of(Ticket).c.number.desc())
 _NAMES = _names()
 _LATEST_PUBLIC_NOTES = _latest_public_notes()
@@ -238,7 +242,7 @@ async def read_ticket(session: AsyncSession, number: int, viewer: Principal | No
     """The ticket with this number as `viewer`'s card shows it, with that viewer's notes overview; None when
     there is none."""
     internal = _sees_internal(viewer)
-    row = (await session.execute(_READ[internal], {"number": number})).first()
+    row = (await _READ[internal].run(session, {"number": number})).first()
     if row is None:
         return None
     overview = (row.notes, row.latest_note_id, bool(row.attached))
