@@ -14,6 +14,7 @@ from sqlalchemy import FromClause, Join, and_, bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import Database, first_row
+from storage.direct import Direct
 from storage.models import DialogState, table_of, utcnow
 
 IDLE_LIMIT = timedelta(minutes=30)
@@ -67,7 +68,7 @@ _STATE = select(*STATE_COLUMNS).where(*_KEY)
 """Built once: every turn loads its speaker's state. The table's columns, not an ORM object (`save` writes with
 a Core upsert that an identity-mapped object would not see) nor the class's attributes (which route the
 statement through the ORM)."""
-_DELETE = delete(table_of(DialogState)).where(*_KEY)
+_DELETE = Direct(delete(table_of(DialogState)).where(*_KEY))
 
 
 def state_joined(onto: FromClause) -> Join:
@@ -75,6 +76,7 @@ def state_joined(onto: FromClause) -> Join:
     return onto.outerjoin(table_of(DialogState), and_(*_KEY))
 
 
+_KEYED = ("platform", "conversation_id", "user_id")
 _SAVED = ("dialog", "step", "data", "invalid_count", "updated_at")
 
 
@@ -90,9 +92,11 @@ class DialogStore:
         insert = db.insert(DialogState)
         # Built once (a list page or a dialog question saves state on every turn): the row's values replace the
         # stored ones.
-        self._upsert = insert.on_conflict_do_update(
-            index_elements=["platform", "conversation_id", "user_id"],
-            set_={name: insert.excluded[name] for name in _SAVED},
+        self._upsert = Direct(
+            insert.on_conflict_do_update(
+                index_elements=list(_KEYED), set_={name: insert.excluded[name] for name in _SAVED}
+            ),
+            (*_KEYED, *_SAVED),
         )
 
     async def load(self, key: DialogKey) -> Loaded:
@@ -106,7 +110,7 @@ class DialogStore:
                 return Loaded(State(row.dialog, row.step, dict(row.data), row.invalid_count))
             expired = row.dialog
         async with self.db.writing() as session:
-            await session.execute(_DELETE, _params(key))
+            await _DELETE.run(session, _params(key))
             _absent(session).add(key)
         return Loaded(None, expired=expired)
 
@@ -122,7 +126,7 @@ class DialogStore:
         }
         async with self.db.writing() as session:
             _absent(session).discard(key)
-            await session.execute(self._upsert, values)
+            await self._upsert.run(session, values)
 
     async def clear(self, key: DialogKey) -> None:
         """End the dialog."""
@@ -130,5 +134,5 @@ class DialogStore:
             if key in _absent(session):
                 return
         async with self.db.writing() as session:
-            await session.execute(_DELETE, _params(key))
+            await _DELETE.run(session, _params(key))
             _absent(session).add(key)

@@ -250,16 +250,16 @@ async def read_ticket(session: AsyncSession, number: int, viewer: Principal | No
 
 
 @lru_cache(maxsize=SHAPES_KEPT)
-def _page_of(ids: Select) -> Select:
+def _page_of(ids: Select) -> Direct:
     # One per list statement (`bot.desk.listing` keeps one per shape of filters, as many as this).
-    return _READ_PAGE.where(table_of(Ticket).c.id.in_(ids))
+    return Direct(_READ_PAGE.where(table_of(Ticket).c.id.in_(ids)))
 
 
 async def read_page(session: AsyncSession, ids: Select, values: dict[str, Any]) -> list[TicketRead]:
     """The tickets the list statement `ids` (run with `values`) finds, newest first, as list cards show them:
     two statements however many there are (the tickets with their status, board and category, in the same
     statement as the list; then the workflows and the assignees)."""
-    rows = (await session.execute(_page_of(ids), values)).all()
+    rows = (await _page_of(ids).run(session, values)).all()
     names = await _names_of(session, rows) if rows else {}
     return [_as_read(row, names) for row in rows]
 
