@@ -331,12 +331,14 @@ class TicketService:
             ticket = Ticket(id=(await _INSERT_TICKET.run(session, values)).scalar_one(), **values)
             if members:
                 await session.execute(insert(ticket_assignees), [{"ticket_id": ticket.id, "member_id": m.id} for m in members])
-            ticket.category, ticket.assignees = category_row, members
             _known(session, ticket)
-            # Set as loaded, after `_known`: the board and its status may be the kept ones (`all_boards`), which
-            # the add's cascade would attach to this session.
+            # Set as loaded, after `_known`: the board, its status and category may be the kept ones (`all_boards`),
+            # which the add's cascade would attach to this session; and set as attributes, the category and the
+            # assignees cost their change events and backrefs (2.6% of a create's serve CPU), for rows written.
             set_committed_value(ticket, "board", board_row)
             set_committed_value(ticket, "status", first_status)
+            set_committed_value(ticket, "category", category_row)
+            set_committed_value(ticket, "assignees", members)
             changes = [
                 _change("title", None, title),
                 _change("status", None, first_status.name),
