@@ -184,17 +184,37 @@ class Database:
 
     @asynccontextmanager
     async def unit(self) -> AsyncIterator[AsyncSession]:
-        """One transaction for a whole piece of work; inside one already, that one."""
+        """One transaction for a whole piece of work; inside one already, that one.
+
+        On SQLite the session is committed (or rolled back) and closed by direct calls. SQLAlchemy's context
+        managers run each of those in a task of its own behind a shield, so that a cancellation cannot cut them
+        short: two more tasks and passes of the event loop in every turn (about 40 µs of a unit's 180 µs, measured
+        on the 2-core machine). On SQLite there is nothing for them to guard: the driver commits, rolls back and
+        returns the connection on the loop's thread without waiting, so no cancellation can land in between.
+        PostgreSQL's commit waits for the server, so there the context managers stay."""
         current = self._unit.get()
         if current is not None:
             yield current
             return
-        async with self._factory() as session, session.begin():
-            token = self._unit.set(session)
-            try:
-                yield session
-            finally:
-                self._unit.reset(token)
+        if self.dialect != "sqlite":
+            async with self._factory() as session, session.begin():
+                token = self._unit.set(session)
+                try:
+                    yield session
+                finally:
+                    self._unit.reset(token)
+            return
+        session = self._factory()
+        token = self._unit.set(session)
+        try:
+            yield session
+            await session.commit()
+        except BaseException:
+            await session.rollback()
+            raise
+        finally:
+            self._unit.reset(token)
+            await session.close()
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
