@@ -334,7 +334,7 @@ class TicketService:
             _known(session, ticket)
             # Set as loaded, after `_known`: the board, its status and category may be the kept ones (`all_boards`),
             # which the add's cascade would attach to this session; and set as attributes, the category and the
-            # assignees cost their change events and backrefs (2.6% of a create's serve CPU), for rows written.
+            # assignees cost the ORM's change events and history (2.6% of a create's serve CPU) for rows written.
             set_committed_value(ticket, "board", board_row)
             set_committed_value(ticket, "status", first_status)
             set_committed_value(ticket, "category", category_row)
