@@ -32,6 +32,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import BindParameter, ClauseElement
 
+from storage.sqlite_driver import run_statement
+
 _DRIVER = "storage.direct.driver"  # session.info: (the root transaction, its driver connection)
 _REQUIRED = object()  # a parameter without a value of its own
 
@@ -107,15 +109,6 @@ class _Compiled:
         return [shape(v if p is None else p(v) for v, p in zip(row, processors, strict=True)) for row in raw]
 
 
-def _run(conn: sqlite3.Connection, sql: str, values: tuple[Any, ...]) -> tuple[list[Any], int]:
-    cursor = conn.cursor()
-    try:
-        cursor.execute(sql, values)
-        return cursor.fetchall() if cursor.description else [], cursor.rowcount
-    finally:
-        cursor.close()
-
-
 class Direct:
     """A Core statement sent straight to SQLite's connection (through `session.execute` on other backends).
 
@@ -143,7 +136,7 @@ class Direct:
         values = compiled.values(given)
         driver = await _driver(session)
         try:
-            raw, rowcount = await driver.run(_run, compiled.sql, values)
+            raw, _description, rowcount, _lastrowid = await driver.run(run_statement, False, compiled.sql, values)
         except sqlite3.Error as exc:
             raise DBAPIError.instance(compiled.sql, values, exc, sqlite3.Error, dialect=dialect) from exc
         return Rows(compiled.rows(raw), rowcount)

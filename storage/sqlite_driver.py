@@ -31,6 +31,21 @@ import aiosqlite
 from sqlalchemy.engine import URL
 
 
+def run_statement(conn: sqlite3.Connection, many: bool, sql: str, parameters: Any) -> tuple[list[Any], Any, int, Any]:
+    """Run one statement (for each set of `parameters` when `many`) on a fresh sqlite3 cursor, fetch all its
+    rows and close the cursor: (rows, description, rowcount, lastrowid). For `Connection.run`."""
+    cursor = conn.cursor()
+    try:
+        if many:
+            cursor.executemany(sql, parameters)
+        else:
+            cursor.execute(sql, parameters)
+        rows = cursor.fetchall() if cursor.description else []
+        return rows, cursor.description, cursor.rowcount, cursor.lastrowid
+    finally:
+        cursor.close()
+
+
 class Cursor:
     """A statement's result, fetched whole on the worker thread by `execute`."""
 
@@ -42,22 +57,9 @@ class Cursor:
         self.lastrowid: int | None = None
         self.arraysize = 1
 
-    @staticmethod
-    def _run(conn: sqlite3.Connection, many: bool, sql: str, parameters: Any) -> tuple[list[Any], Any, int, Any]:
-        cursor = conn.cursor()
-        try:
-            if many:
-                cursor.executemany(sql, parameters)
-            else:
-                cursor.execute(sql, parameters)
-            rows = cursor.fetchall() if cursor.description else []
-            return rows, cursor.description, cursor.rowcount, cursor.lastrowid
-        finally:
-            cursor.close()
-
     async def _call(self, many: bool, sql: str, parameters: Any) -> Cursor:
         rows, self.description, self.rowcount, self.lastrowid = await self._connection.run(
-            self._run, many, sql, parameters
+            run_statement, many, sql, parameters
         )
         self._rows = deque(rows)
         return self
