@@ -21,6 +21,7 @@ count what SQLite runs (`tests/ops/test_statement_budget.py`).
 from __future__ import annotations
 
 import sqlite3
+import weakref
 from collections import namedtuple
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, cast
@@ -34,7 +35,9 @@ from sqlalchemy.sql.elements import BindParameter, ClauseElement
 
 from storage.sqlite_driver import run_statement
 
-_DRIVER = "storage.direct.driver"  # session.info: (the root transaction, its driver connection)
+# session.info: (a weak reference to the root transaction, its driver connection). Weak, because the transaction
+# refers to the session: held strongly here, every session would be cyclic garbage, left for the collector.
+_DRIVER = "storage.direct.driver"
 _REQUIRED = object()  # a parameter without a value of its own
 
 Processor = Callable[[Any], Any] | None
@@ -147,10 +150,10 @@ async def _driver(session: AsyncSession) -> Any:
     session that committed begins a new one, on a connection checked out anew)."""
     transaction = session.sync_session.get_transaction()
     kept = session.info.get(_DRIVER)
-    if transaction is not None and kept is not None and kept[0] is transaction:
+    if transaction is not None and kept is not None and kept[0]() is transaction:
         return kept[1]
     connection = (await session.connection()).sync_connection
     assert connection is not None  # an AsyncSession's connection is always connected
     driver = connection.connection.driver_connection
-    session.info[_DRIVER] = (session.sync_session.get_transaction(), driver)
+    session.info[_DRIVER] = (weakref.ref(session.sync_session.get_transaction()), driver)
     return driver
