@@ -33,21 +33,23 @@ def route(recipients: Sequence[str], forwards: Mapping[str, Sequence[Hop]]) -> l
     """The final recipients of a delivery meant for `recipients` (in order, each once)."""
     receiving = set(recipients)
     chosen: dict[str, Routed] = {}
-
-    def walk(key: str, origin: str | None, visited: set[str]) -> None:
-        hops = forwards.get(key, ())
-        if not hops or any(h.keep_copy for h in hops):
-            chosen.setdefault(key, Routed(key, origin))
-        for hop in hops:
-            destination = hop.destination
-            if destination in visited:
-                continue
-            if destination in receiving:
-                continue  # it receives the delivery already (and its own forwards apply to it there)
-            walk(destination, origin or key, visited | {destination})
-
-    for key in recipients:
-        walk(key, None, {key})
+    # Depth first, each hop's forwards before the next hop's, with a stack: a nested function calling itself
+    # would refer to itself and be left, with what it holds, to the garbage collector on every call.
+    for start in recipients:
+        stack: list[tuple[str, str | None, frozenset[str]]] = [(start, None, frozenset({start}))]
+        while stack:
+            key, origin, visited = stack.pop()
+            hops = forwards.get(key, ())
+            if not hops or any(h.keep_copy for h in hops):
+                chosen.setdefault(key, Routed(key, origin))
+            # Neither a hop already on this path nor one that receives the delivery already (its own forwards
+            # apply to it there).
+            onward = [
+                (h.destination, origin or key, visited | {h.destination})
+                for h in hops
+                if h.destination not in visited and h.destination not in receiving
+            ]
+            stack.extend(reversed(onward))
     return list(chosen.values())
 
 
