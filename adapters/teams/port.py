@@ -16,6 +16,7 @@ from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import ChannelAccount, ConversationParameters, ConversationReference
 from msrest.exceptions import HttpOperationError
 
+from adapters.teams import outgoing
 from adapters.teams.connector import CONNECTOR_FAILURES, refusal
 from adapters.teams.translate import PLATFORM, conversation_reference, message_activity
 from bot.seam import Actor, ConversationDirectory, ConversationRef, DeliveryError, MessageRef, OutboundMessage
@@ -71,7 +72,7 @@ class TeamsPort:
         async def post(context: TurnContext) -> None:
             context.activity.id = None  # a proactive message replies to nothing
             # A card shared in a group chat or channel refreshes to each viewer's own actions.
-            response = await context.send_activity(message_activity(msg, refresh=to.scope != "personal"))
+            response = await outgoing.send(context, message_activity(msg, refresh=to.scope != "personal"))
             sent.append(response.id if response is not None and response.id else "")
 
         await _delivered(self.adapter.continue_conversation(_reference(to), post, self.app_id))
@@ -86,7 +87,7 @@ class TeamsPort:
             context.activity.id = None
             activity = message_activity(msg)
             activity.id = ref.message_id
-            await context.update_activity(activity)
+            await outgoing.update(context, activity)
 
         reference = _reference(ref.conversation)
         await _delivered(self.adapter.continue_conversation(reference, edit, self.app_id))

@@ -25,6 +25,7 @@ from typing import Any
 from botbuilder.core import InvokeResponse, TurnContext
 from botbuilder.schema import Activity, ActivityTypes, AdaptiveCardInvokeResponse
 
+from adapters.teams import outgoing
 from adapters.teams.connector import CONNECTOR_FAILURES
 from adapters.teams.extension import MessageExtension, is_extension_invoke
 from adapters.teams.port import delivery_error
@@ -119,7 +120,7 @@ class TeamsBot:
         for index, message in enumerate(messages):
             try:
                 async with asyncio.timeout_at(deadline):
-                    await context.send_activity(message_activity(message))
+                    await outgoing.send(context, message_activity(message))
             except CONNECTOR_FAILURES as exc:
                 error = delivery_error(exc)
                 log.warning("the Bot Connector did not take a reply (%s); it goes to the outbox", error)
@@ -152,7 +153,7 @@ class TeamsBot:
         update = message_activity(refreshed, refresh=True, user_ids=user_ids)
         update.id = pressed.message_id
         try:
-            await context.update_activity(update)
+            await outgoing.update(context, update)
         except CONNECTOR_FAILURES as exc:
             # The change is made and the presser has the new card; the others see it on their next refresh.
             log.warning("the shared Teams card was not updated: %s", type(exc).__name__)
@@ -167,7 +168,7 @@ class TeamsBot:
         activity.id = event.source_message.message_id
         try:
             async with asyncio.timeout_at(deadline):
-                await context.update_activity(activity)
+                await outgoing.update(context, activity)
         except CONNECTOR_FAILURES as exc:
             # The pressed card stays as it was; the fresh state is posted later instead of being lost.
             error = delivery_error(exc)
@@ -176,4 +177,4 @@ class TeamsBot:
 
     @staticmethod
     async def _answer_invoke(context: TurnContext, response: InvokeResponse) -> None:
-        await context.send_activity(Activity(type=ActivityTypes.invoke_response, value=response))
+        await outgoing.send(context, Activity(type=ActivityTypes.invoke_response, value=response))

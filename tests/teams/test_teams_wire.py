@@ -160,13 +160,8 @@ def test_a_reply_with_a_value_msrest_would_convert_is_written_by_msrest() -> Non
     assert ours["channelData"] == {"when": "2026-12-02T10:11:12.000Z"}
 
 
-def test_botbuilder_s_copy_of_a_card_reply_shares_the_card_and_writes_the_same_json() -> None:
+def test_a_card_reply_is_written_as_msrest_writes_it() -> None:
     reply = message_activity(OutboundMessage("#7 Printer", CARD))
-    copied = copy.deepcopy(reply)  # what TurnContext.send_activities sends
-    assert copied.attachments[0] is not reply.attachments[0]
-    assert copied.attachments[0].content is reply.attachments[0].content
-    copied.attachments[0].name = "changed"
-    assert reply.attachments[0].name is None
     ours = WireSerializer(MODELS).body(copy.deepcopy(reply), "Activity")
     msrest = Serializer(MODELS).body(reply, "Activity")
     assert json.dumps(ours) == json.dumps(msrest)

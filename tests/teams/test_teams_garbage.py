@@ -1,0 +1,36 @@
+"""A Teams turn leaves no reference cycles behind: what it built is freed as the turn ends, not by the garbage
+collector's full collections, which paused every turn in flight for 20-40 ms under load while turns left about
+100 objects each in cycles (botbuilder's send chain, a session kept in its own `info`)."""
+
+from __future__ import annotations
+
+import gc
+
+from tests.teams.helpers import variant
+
+OURS = ("botbuilder.", "botframework.", "msrest.", "sqlalchemy.", "adapters.", "bot.", "storage.", "dialogs.", "cards.")
+
+
+def _left_in_cycles() -> list[str]:
+    gc.collect()
+    try:
+        return sorted({f"{type(o).__module__}.{type(o).__qualname__}" for o in gc.garbage
+                       if type(o).__module__.startswith(OURS) or type(o).__qualname__ == "function"})
+    finally:
+        gc.garbage.clear()
+
+
+async def test_teams_turns_that_create_and_show_a_ticket_leave_nothing_in_cycles(teams):
+    activity = teams.sample("message.personal.msteams-docs.json")
+    assert (await teams.post(variant(activity, id="warm-up", text="Title: Printer 0 jams")))[0] == 200
+    gc.collect()
+    gc.set_debug(gc.DEBUG_SAVEALL)  # what a collection would free is kept in gc.garbage, to be looked at
+    try:
+        for n in range(1, 6):
+            assert (await teams.post(variant(activity, id=f"create-{n}", text=f"Title: Printer {n} jams")))[0] == 200
+            assert (await teams.post(variant(activity, id=f"show-{n}", text="show 1")))[0] == 200
+        left = _left_in_cycles()
+    finally:
+        gc.set_debug(0)
+    assert len(teams.connector.activities()) == 11
+    assert left == []
