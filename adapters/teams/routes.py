@@ -16,12 +16,12 @@ from functools import partial
 from typing import Any
 
 from aiohttp import web
-from botbuilder.core import serializer_helper
+from botbuilder.core.serializer_helper import DEPENDICIES_DICT
 from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity
 from botframework.connector.auth import AuthenticateRequestResult
 from msrest.exceptions import HttpOperationError
-from msrest.serialization import Model
+from msrest.serialization import Model, Serializer
 
 from adapters.teams.auth import TeamsAuthentication, is_loopback
 from adapters.teams.connector import CONNECTOR_FAILURES, refusal
@@ -33,6 +33,10 @@ from bot.web import BadBody, header, json_error, parse_json, read_body
 log = logging.getLogger(__name__)
 
 PATH = "/api/messages"
+# One serializer for invoke answers, as botbuilder's `serializer_helper` uses (the same models, the same call):
+# that helper makes a new one for each answer, and a serializer refers to itself through its bound methods, so
+# each was left for the garbage collector.
+_INVOKE_BODIES = Serializer(DEPENDICIES_DICT)
 
 
 def parse_activity(body: Any) -> Activity:
@@ -118,7 +122,7 @@ class MessagesEndpoint:
             return json_error(502, "The Bot Connector did not accept the reply; try again.")
         if answer is None:
             return web.Response(status=200)
-        payload = serializer_helper(answer.body) if isinstance(answer.body, Model) else answer.body
+        payload = _INVOKE_BODIES._serialize(answer.body) if isinstance(answer.body, Model) else answer.body
         return web.json_response(payload, status=answer.status)
 
 

@@ -1,11 +1,13 @@
-"""Teams test helpers: the payload samples, the schemas, and the real app served on a local port."""
+"""Teams test helpers: the payload samples, the schemas, the real app served on a local port, and what turns leave
+in reference cycles."""
 
 from __future__ import annotations
 
 import copy
+import gc
 import json
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -85,3 +87,29 @@ async def serve_teams(db_url: str, connector: BotConnectorStub, **settings: Any)
     services = Services(make_settings(db_url, **settings))
     async with served(create_app(services)) as url, aiohttp.ClientSession() as http:
         yield TeamsApp(url, services, http, connector)
+
+
+OURS = ("botbuilder.", "botframework.", "msrest.", "sqlalchemy.", "adapters.", "bot.", "storage.", "dialogs.", "cards.")
+# A statement's first compilation on an engine can leave a few of its expression objects in a cycle, once; which
+# statements compile first depends on what else ran in the process.
+ONCE = "sqlalchemy.sql."
+
+
+@contextmanager
+def left_in_cycles() -> Iterator[list[str]]:
+    """The kinds of object the code run inside left in reference cycles (for the garbage collector to free),
+    from the bot's libraries and its own code, and any function; filled in on leaving."""
+    left: list[str] = []
+    gc.collect()
+    gc.set_debug(gc.DEBUG_SAVEALL)  # what a collection would free is kept in gc.garbage, to be looked at
+    try:
+        yield left
+        gc.collect()
+        left.extend(sorted({
+            f"{type(o).__module__}.{type(o).__qualname__}" for o in gc.garbage
+            if (type(o).__module__.startswith(OURS) and not type(o).__module__.startswith(ONCE))
+            or type(o).__qualname__ == "function"
+        }))
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
