@@ -52,7 +52,7 @@ class AssignDialog:
     steps = (WhoStep(),)
 
     async def finish(self, data: dict[str, Any], turn: Turn) -> Reply:
-        member = await turn.desk.members.get(data["member_id"])
+        member = await turn.desk.members.named(data["member_id"])
         ticket = await turn.desk.tickets.assign(turn.principal, data["ticket"], [member])
         message = await ticket_message(turn.desk, ticket, viewer=turn.principal, notice=f"Assigned #{ticket.number} to {member.name}.")
         return Reply(messages=(message,))
@@ -81,7 +81,7 @@ class UnassignDialog:
     steps = (WhomStep(),)
 
     async def finish(self, data: dict[str, Any], turn: Turn) -> Reply:
-        member = await turn.desk.members.get(data["member_id"])
+        member = await turn.desk.members.named(data["member_id"])
         ticket = await turn.desk.tickets.unassign(turn.principal, data["ticket"], [member])
         notice = f"Took {member.name} off #{ticket.number}."
         return Reply(messages=(await ticket_message(turn.desk, ticket, viewer=turn.principal, notice=notice),))

@@ -71,7 +71,7 @@ async def on_show(turn: ChatTurn, values: Mapping[str, Any]) -> Reply:
 async def on_assign_me(turn: ChatTurn, values: Mapping[str, Any]) -> Reply:
     async def change(ticket: Ticket) -> tuple[Ticket, str]:
         member_id = await member_for("me", turn)
-        member = await turn.desk.members.get(member_id or 0)
+        member = await turn.desk.members.named(member_id or 0)
         done = await turn.desk.tickets.assign(turn.principal, ticket.number, [member], expected_version=ticket.version)
         return done, f"Assigned to {member.name}."
 

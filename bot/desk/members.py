@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from sqlalchemy import FromClause, Join, and_, bindparam, func, or_, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.desk.errors import Conflict, Invalid, NotFound
 from bot.desk.principal import Principal
@@ -221,11 +222,23 @@ class MemberService:
     async def get(self, member_id: int) -> Member:
         """The member with this id, with identities."""
         async with self.db.sessions() as session:
-            member = await session.get(Member, member_id)
-            if member is None:
-                raise NotFound(f"There is no member {member_id}.")
+            member = await self._one(session, member_id)
             await session.refresh(member, ["identities"])
             return member
+
+    async def named(self, member_id: int) -> Member:
+        """The member with this id, without identities: for a change that needs only who they are (an assignment).
+        Loading the identities is a statement more, and SQLAlchemy's partial refresh of a member leaves its state
+        in a reference cycle, for the garbage collector."""
+        async with self.db.sessions() as session:
+            return await self._one(session, member_id)
+
+    @staticmethod
+    async def _one(session: AsyncSession, member_id: int) -> Member:
+        member = await session.get(Member, member_id)
+        if member is None:
+            raise NotFound(f"There is no member {member_id}.")
+        return member
 
     async def update(
         self,
