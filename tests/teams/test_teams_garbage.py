@@ -1,5 +1,5 @@
 """A Teams turn leaves no reference cycles behind: what it built is freed as the turn ends, not by the garbage
-collector's full collections, which paused every turn in flight for 20-86 ms under load while turns left about
+collector's full collections, which paused every turn in flight for 10-50 ms under load while turns left about
 100 objects each in cycles (botbuilder's send chain, a session kept in its own `info`, a recursive walk of the
 forwards). A card press is checked with the card tests (`test_teams_cards.py`)."""
 
