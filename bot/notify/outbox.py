@@ -67,6 +67,9 @@ MAX_ATTEMPTS = 8
 BATCH = 50
 MAX_BACKOFF = 3600.0
 PRUNE_EVERY = 600.0  # seconds between two prunes
+UNFINISHED = ("pending", "sending")  # the states of a row not yet sent or given up on
+# Built once: the worker asks on every poll, and building it each time also left its expression objects in cycles.
+_WAITING = select(Delivery.platform).where(Delivery.state.in_(UNFINISHED)).distinct()
 
 # `observe(platform, outcome, age)`: one attempt's outcome, and the seconds since its row was created.
 Observer = Callable[[str, str, float], None]
@@ -164,9 +167,7 @@ class OutboxWorker:
 
     async def _waiting(self) -> list[str]:
         async with self.db.sessions() as session:
-            return list(
-                (await session.scalars(select(Delivery.platform).where(Delivery.state.in_(("pending", "sending"))).distinct())).all()
-            )
+            return list((await session.scalars(_WAITING)).all())
 
     async def _drain(self, platform: str) -> None:
         """Send the platform's batches one after another until none is due (or `stop()`), waiting for rows due
@@ -214,7 +215,7 @@ class OutboxWorker:
         candidate = aliased(Delivery, name="candidate")
         earlier = aliased(Delivery, name="earlier")
         blocked = exists().where(
-            earlier.lane == candidate.lane, earlier.id < candidate.id, earlier.state.in_(("pending", "sending"))
+            earlier.lane == candidate.lane, earlier.id < candidate.id, earlier.state.in_(UNFINISHED)
         )
         due = or_(
             and_(candidate.state == "pending", candidate.next_attempt_at <= now),
