@@ -22,7 +22,7 @@ from itertools import groupby
 from typing import Any
 
 from cards.escape import escape_mrkdwn
-from cards.fit import fitted
+from cards.fit import fitted_rendering
 from cards.model import Action, Button, Card, ChoiceInput, Element, Fact, Facts, Prompt, Text, TextInput
 from cards.text import input_display
 
@@ -58,17 +58,7 @@ def render_blocks(card: Card) -> list[dict[str, Any]]:
     A card that would need more than 50 blocks, a text cut short, or more than 40,000 characters in all is
     first cut to fit (and says so); the per-block limits below stay as a last guard.
     """
-    # The blocks counted are the blocks returned: a card that fits is built once, not twice (about a third of
-    # a ticket card's rendering, measured on the Slack create path).
-    built: list[tuple[Card, list[dict[str, Any]] | None]] = []
-
-    def fits(candidate: Card) -> bool:
-        built[:] = [(candidate, _fitting_blocks(candidate))]
-        return built[0][1] is not None
-
-    shown = fitted(card, fits)
-    tried, blocks = built[0]
-    return blocks if tried is shown and blocks is not None else _blocks(shown)
+    return fitted_rendering(card, _fitting_blocks, _blocks)
 
 
 def _fitting_blocks(card: Card) -> list[dict[str, Any]] | None:
